@@ -1,0 +1,25 @@
+// The ordered list of migrations. Migrations are imported explicitly (not discovered on disk) so
+// that the same list runs from TypeScript sources, from compiled dist/ and under Jest.
+import type { Knex } from 'knex';
+import * as initial from './20261122_0001_initial.js';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261122_0001_initial', initial],
+];
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = migrations.find(([candidate]) => candidate === name);
+    if (!found) throw new Error(`Unknown migration ${name}`);
+    return found[1];
+  },
+};
+
+export const latestMigration = migrations[migrations.length - 1]?.[0] ?? '';

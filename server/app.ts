@@ -1,0 +1,110 @@
+// createApp builds the Express application and never listens: main.ts and the tests both use it.
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Catalog } from '../config/catalog.js';
+import type { Config } from '../config/index.js';
+import { isReady, type Database } from './db/database.js';
+import type { ProviderHolder } from './oidc/provider-holder.js';
+import { ROUTES } from './oidc/provider.js';
+import { AppError } from './shared/errors.js';
+import { redactUrl, type Logger } from './shared/logger.js';
+
+export interface AppDeps {
+  config: Config;
+  catalog: Catalog;
+  db: Database;
+  logger: Logger;
+  provider: ProviderHolder;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** RFC 8414 authorization server metadata. */
+export function serverMetadata(config: Config, catalog: Catalog) {
+  return {
+    issuer: config.issuer,
+    token_endpoint: `${config.issuer}${ROUTES.token}`,
+    jwks_uri: `${config.issuer}${ROUTES.jwks}`,
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: [...catalog.scopes.keys()],
+    // RFC 9068 access tokens are signed with the active key's algorithm.
+    access_token_signing_alg_values_supported: [config.signingAlg],
+  };
+}
+
+export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(helmet());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await isReady(db.knex);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
+  });
+
+  const metadata = serverMetadata(config, catalog);
+  const sendMetadata = (_req: Request, res: Response) => {
+    res.set('Cache-Control', 'public, max-age=300').json(metadata);
+  };
+  app.get('/.well-known/oauth-authorization-server', sendMetadata);
+  app.get('/.well-known/openid-configuration', sendMetadata);
+
+  // Only the endpoints Latchkey offers reach oidc-provider; it parses its own bodies.
+  const toProvider = (req: Request, res: Response) => provider.handle(req, res);
+  app.get(ROUTES.jwks, toProvider);
+  app.post(ROUTES.token, toProvider);
+  app.options(ROUTES.token, toProvider);
+  app.all(ROUTES.token, (_req, res) => {
+    res.set('Allow', 'POST, OPTIONS').status(405).json({
+      error: 'invalid_request',
+      error_description: 'the token endpoint only accepts POST',
+    });
+  });
+
+  app.use((_req, _res, next) => next(new AppError(404, 'not_found', 'no such endpoint')));
+
+  const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+    const appError =
+      error instanceof AppError
+        ? error
+        : typeof error?.status === 'number' && error.status >= 400 && error.status < 500
+          ? new AppError(error.status, 'invalid_request', error.expose ? String(error.message) : 'the request is invalid')
+          : new AppError(500, 'server_error', 'an unexpected error occurred');
+    if (appError.status >= 500) req.log.error({ err: error }, 'request failed');
+    res.status(appError.status).json(appError.toJSON());
+  };
+  app.use(errorHandler);
+
+  return app;
+}

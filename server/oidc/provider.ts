@@ -1,0 +1,184 @@
+// The oidc-provider instance: client_credentials only, RFC 9068 JWT access tokens, clients read
+// from PostgreSQL on each request, secrets compared against bcrypt hashes.
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Catalog, CatalogResource } from '../../config/catalog.js';
+import type { Config } from '../../config/index.js';
+import type { AuthenticatingClient, ClientsRepository } from '../clients/clients.repository.js';
+import type { KeySet } from '../keys/keys.service.js';
+import type { SecretVerifier } from '../shared/secrets.js';
+
+export const ROUTES = {
+  token: '/oauth/token',
+  jwks: '/.well-known/jwks.json',
+} as const;
+
+/** Client metadata we add to oidc-provider's (validated by extraClientMetadata below). */
+interface LatchkeyClientFields {
+  org_id: string;
+  allowed_origins: string[];
+  /** Epoch seconds after which the client stops authenticating, or null. */
+  latchkey_expires_at: number | null;
+}
+
+type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+const fieldsOf = (client: ProviderClient) => client as unknown as LatchkeyClientFields & { scope?: string };
+
+export interface ProviderDeps {
+  config: Config;
+  catalog: Catalog;
+  clients: ClientsRepository;
+  verifier: SecretVerifier;
+  keySet: KeySet;
+}
+
+function clientMetadata(row: AuthenticatingClient, catalog: Catalog) {
+  return {
+    client_id: row.client_id,
+    // oidc-provider keeps whatever we put here; compareClientSecret below treats it as a hash.
+    client_secret: row.secret_hash,
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    // A scope removed from the catalog since the client was created is simply not granted.
+    scope: row.scopes.filter((scope) => catalog.scopes.has(scope)).join(' '),
+    org_id: row.org_id,
+    allowed_origins: row.allowed_origins,
+    latchkey_expires_at: row.expires_at ? Math.floor(row.expires_at.getTime() / 1000) : null,
+  };
+}
+
+/** The resource a client gets when it names none: the catalog default, else its first own. */
+function defaultResourceFor(catalog: Catalog, clientScopes: Set<string>): string {
+  const owns = (resource: CatalogResource | undefined) =>
+    resource?.scopes.some((scope) => clientScopes.has(scope.name)) ?? false;
+  if (owns(catalog.resource(catalog.defaultResource))) return catalog.defaultResource;
+  return catalog.resources.find(owns)?.identifier ?? catalog.defaultResource;
+}
+
+export function buildProvider({ config, catalog, clients, verifier, keySet }: ProviderDeps): Provider {
+  class ClientAdapter {
+    constructor(private readonly model: string) {}
+
+    async find(id: string) {
+      if (this.model !== 'Client' || typeof id !== 'string' || id.length > 200) return undefined;
+      const row = await clients.findAuthenticatable(id);
+      return row ? clientMetadata(row, catalog) : undefined;
+    }
+
+    // Client-credentials JWT access tokens are self-contained: nothing else is ever stored.
+    async upsert() {}
+    async findByUid() {
+      return undefined;
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async consume() {}
+    async destroy() {}
+    async revokeByGrantId() {}
+  }
+
+  const configuration: Configuration = {
+    adapter: ClientAdapter as unknown as Configuration['adapter'],
+    clients: [],
+    jwks: { keys: keySet.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
+    routes: { ...ROUTES },
+    scopes: [...catalog.scopes.keys()],
+    claims: {},
+    responseTypes: ['none'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: keySet.active.alg,
+    },
+    extraClientMetadata: {
+      properties: ['org_id', 'allowed_origins', 'latchkey_expires_at'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: () => false,
+        defaultResource: (_ctx, client) =>
+          defaultResourceFor(catalog, new Set(fieldsOf(client).scope?.split(' ') ?? [])),
+        getResourceServerInfo: (ctx, indicator, client) => {
+          const resource = catalog.resource(indicator);
+          if (!resource) throw new errors.InvalidTarget('the requested resource is not known to this server');
+          const clientScopes = new Set(fieldsOf(client).scope?.split(' ') ?? []);
+          const resourceScopes = resource.scopes.map((scope) => scope.name).filter((name) => clientScopes.has(name));
+          if (resourceScopes.length === 0) {
+            throw new errors.InvalidTarget('this client holds no scope of the requested resource');
+          }
+          const requested = ctx.oidc.params?.scope;
+          if (typeof requested === 'string' && requested !== '') {
+            for (const scope of requested.split(' ')) {
+              if (!clientScopes.has(scope)) {
+                throw new errors.InvalidScope('requested scope is not granted to this client', scope);
+              }
+              if (!resourceScopes.includes(scope)) {
+                throw new errors.InvalidScope(
+                  `requested scope belongs to another resource (${catalog.scopes.get(scope)?.resource}); request it with that resource`,
+                  scope,
+                );
+              }
+            }
+          } else if (ctx.oidc.params) {
+            // No scope requested: the token carries every scope the client holds for this resource.
+            ctx.oidc.params.scope = resourceScopes.join(' ');
+          }
+          return {
+            scope: resourceScopes.join(' '),
+            audience: resource.identifier,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: keySet.active.alg, kid: keySet.active.kid } },
+          };
+        },
+      },
+    },
+    ttl: {
+      // Never beyond the client's own expiry.
+      ClientCredentials: (_ctx, _token, client) => {
+        const expiresAt = fieldsOf(client).latchkey_expires_at;
+        const ttl = config.accessTokenTtlSeconds;
+        if (!expiresAt) return ttl;
+        return Math.max(1, Math.min(ttl, expiresAt - Math.floor(Date.now() / 1000)));
+      },
+    },
+    extraTokenClaims: (ctx, token) => {
+      const client = ctx.oidc.client;
+      if (!client || !('clientId' in token)) return undefined;
+      const { org_id: orgId, allowed_origins: origins } = fieldsOf(client);
+      return { org_id: orgId, ...(origins.length > 0 ? { allowed_origins: origins } : {}) };
+    },
+    clientBasedCORS: (_ctx, origin, client) => fieldsOf(client).allowed_origins.includes(origin),
+    // Client authentication happens before any error page; keep every error JSON.
+    renderError: (ctx, out) => {
+      ctx.type = 'json';
+      ctx.body = out;
+    },
+    // The provider needs cookie keys even though no endpoint we expose sets cookies.
+    cookies: { keys: [keySet.active.kid] },
+    enabledJWA: {
+      clientAuthSigningAlgValues: [],
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy !== false;
+
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: ProviderClient, presented: string) {
+    const hash = this.clientSecret;
+    if (!hash) return Promise.resolve(false);
+    return verifier.verify(this.clientId, hash, presented);
+  };
+
+  return provider;
+}
