@@ -1,6 +1,6 @@
 // createApp builds the Express application and never listens: main.ts and the tests both use it.
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Catalog } from '../config/catalog.js';
@@ -20,6 +20,24 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A client-credentials request is a few hundred bytes; anything near this is not one. */
+const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
+
+/** Refuses a declared body over `limit` before anything reads it. */
+function limitBody(limit: number): RequestHandler {
+  return (req, res, next) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > limit) {
+      res.status(413).set('Connection', 'close').json({
+        error: 'invalid_request',
+        error_description: `the request body must not exceed ${limit} bytes`,
+      });
+      return;
+    }
+    next();
+  };
+}
 
 /** RFC 8414 authorization server metadata. */
 export function serverMetadata(config: Config, catalog: Catalog) {
@@ -83,7 +101,7 @@ export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
   // Only the endpoints Latchkey offers reach oidc-provider; it parses its own bodies.
   const toProvider = (req: Request, res: Response) => provider.handle(req, res);
   app.get(ROUTES.jwks, toProvider);
-  app.post(ROUTES.token, toProvider);
+  app.post(ROUTES.token, limitBody(MAX_TOKEN_REQUEST_BYTES), toProvider);
   app.options(ROUTES.token, toProvider);
   app.all(ROUTES.token, (_req, res) => {
     res.set('Allow', 'POST, OPTIONS').status(405).json({

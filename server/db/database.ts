@@ -147,9 +147,21 @@ export async function openCommandDatabase(config: Config): Promise<Database> {
   }
 }
 
-export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, applied] = (await knex.migrate.latest()) as [number, string[]];
-  return applied;
+/**
+ * Applies pending migrations. Several instances may start together: the one holding Knex's
+ * migration lock migrates, the others wait for it and then find nothing left to do.
+ */
+export async function migrateLatest(knex: Knex, lockWaitSeconds = 60): Promise<string[]> {
+  const deadline = Date.now() + lockWaitSeconds * 1000;
+  for (;;) {
+    try {
+      const [, applied] = (await knex.migrate.latest()) as [number, string[]];
+      return applied;
+    } catch (error) {
+      if ((error as Error).name !== 'MigrationLocked' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** True when the database answers and every known migration has been applied. */

@@ -110,6 +110,10 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
         defaultResource: (_ctx, client) =>
           defaultResourceFor(catalog, new Set(fieldsOf(client).scope?.split(' ') ?? [])),
         getResourceServerInfo: (ctx, indicator, client) => {
+          const requestedResources = ctx.oidc.params?.resource;
+          if (Array.isArray(requestedResources) && requestedResources.length > 1) {
+            throw new errors.InvalidTarget('only one resource may be requested per access token');
+          }
           const resource = catalog.resource(indicator);
           if (!resource) throw new errors.InvalidTarget('the requested resource is not known to this server');
           const clientScopes = new Set(fieldsOf(client).scope?.split(' ') ?? []);
@@ -120,6 +124,9 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
           const requested = ctx.oidc.params?.scope;
           if (typeof requested === 'string' && requested !== '') {
             for (const scope of requested.split(' ')) {
+              if (!catalog.scopes.has(scope)) {
+                throw new errors.InvalidScope('requested scope is not known to this server', scope);
+              }
               if (!clientScopes.has(scope)) {
                 throw new errors.InvalidScope('requested scope is not granted to this client', scope);
               }
