@@ -56,7 +56,9 @@ export const settings = {
     schema: optionalString.pipe(
       z
         .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-        .refine((value) => !/[?#]/.test(value), 'must not have a query or fragment')
+        // Routes are served at the root of the issuer; a path would need RFC 8414 path-aware
+        // discovery, which this server does not offer.
+        .refine((value) => { const url = new URL(value); return !/[?#]/.test(value) && (url.pathname === '/' || url.pathname === ''); }, 'must not have a path, query or fragment')
         .transform((value) => value.replace(/\/+$/, ''))
         .optional(),
     ),

@@ -1,0 +1,76 @@
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { isReady, migrateLatest } from '../../server/db/database.js';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(() => db.close());
+
+const tables = async () =>
+  (
+    await db.knex('information_schema.tables')
+      .where({ table_schema: 'public' })
+      .whereNotIn('table_name', ['knex_migrations', 'knex_migrations_lock'])
+      .orderBy('table_name')
+      .pluck('table_name')
+  ) as string[];
+
+const constraintNames = async () =>
+  (await db.knex.raw(
+    `select conname from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+     where n.nspname = 'public' and conrelid <> 0 and contype <> 'n' order by conname`,
+  )).rows.map((row: { conname: string }) => row.conname) as string[];
+
+describe('migrations', () => {
+  it('run to latest, roll back to zero, and run to latest again', async () => {
+    expect(await isReady(db.knex)).toBe(false);
+    expect(await migrateLatest(db.knex)).toEqual(['20261122_0001_initial']);
+    expect(await isReady(db.knex)).toBe(true);
+    expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
+
+    await db.knex.migrate.rollback(undefined, true);
+    expect(await tables()).toEqual([]);
+    expect(await isReady(db.knex)).toBe(false);
+
+    expect(await migrateLatest(db.knex)).toEqual(['20261122_0001_initial']);
+    expect(await migrateLatest(db.knex)).toEqual([]);
+    expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
+  });
+
+  it('names every constraint and index after its table and columns', async () => {
+    await migrateLatest(db.knex);
+    const names = await constraintNames();
+    expect(names.filter((name) => !/^(knex_migrations|[a-z_]+__[a-z_0-9]+)/.test(name))).toEqual([]);
+    const indexes = (await db.knex('pg_indexes').where({ schemaname: 'public' }).whereNot('tablename', 'like', 'knex_%').pluck('indexname')) as string[];
+    expect(indexes.sort()).toEqual([
+      'api_clients__client_id',
+      'api_clients__org_id__name',
+      'api_clients__pkey',
+      'organizations__pkey',
+      'signing_keys__active',
+      'signing_keys__kid',
+      'signing_keys__pkey',
+    ]);
+  });
+
+  it('enforces the data rules in the schema too', async () => {
+    await migrateLatest(db.knex);
+    const [org] = await db.knex('organizations').insert({ name: 'Schema Org' }).returning('id');
+    const base = {
+      org_id: org.id,
+      client_id: `lkc_${Date.now()}`,
+      name: 'ok',
+      scopes: ['payroll:Read'],
+      secret_hash: 'x',
+      secret_last4: 'abcd',
+      created_by: JSON.stringify({ type: 'operator', id: null, name: 'operator' }),
+    };
+    await expect(db.knex('api_clients').insert({ ...base, status: 'paused' })).rejects.toThrow(/api_clients__status/);
+    await expect(db.knex('api_clients').insert({ ...base, scopes: [] })).rejects.toThrow(/api_clients__scopes_not_empty/);
+    await expect(db.knex('api_clients').insert({ ...base, name: 'x'.repeat(65) })).rejects.toThrow(/api_clients__name_length/);
+    await expect(db.knex('organizations').insert({ name: '  ' })).rejects.toThrow(/organizations__name_length/);
+    await db.knex('api_clients').insert(base);
+    await expect(db.knex('api_clients').insert(base)).rejects.toThrow(/api_clients__client_id/);
+  });
+});
