@@ -38,7 +38,7 @@ export async function startServer(
   logger: Logger,
   catalog: Catalog = loadCatalog(config.catalogFile, config.issuer),
 ): Promise<RunningServer> {
-  const applied = await migrateLatest(db.knex);
+  const applied = await migrateLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
 
   const services = createServices(config, catalog, db, logger);

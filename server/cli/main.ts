@@ -37,14 +37,19 @@ function printHuman(value: unknown): void {
 }
 
 /** Opens config, catalog and database for one command, runs it, prints its result, closes. */
-async function run<T>(options: JsonFlag, action: (services: Services, db: Database) => Promise<T>, note?: (result: T) => string) {
+async function run<T>(
+  options: JsonFlag,
+  action: (services: Services, db: Database) => Promise<T>,
+  { note, migrate = true }: { note?: (result: T) => string; migrate?: boolean } = {},
+) {
   const config = loadConfig();
   const catalog = loadCatalog(config.catalogFile, config.issuer);
   // Logs go to stderr so stdout holds only the command's output.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const db = await openCommandDatabase(config);
   try {
-    await migrateLatest(db.knex);
+    // Every command works on a new DATA_DIR or database: bring the schema up first.
+    if (migrate) await migrateLatest(db);
     const result = await action(createServices(config, catalog, db, logger), db);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -69,7 +74,7 @@ export function buildCli(): Command {
     .description('apply pending database migrations')
     .addOption(json())
     .action((options: JsonFlag) =>
-      run(options, async (_services, db) => ({ applied: await migrateLatest(db.knex) })),
+      run(options, async (_services, db) => ({ applied: await migrateLatest(db) }), { migrate: false }),
     );
 
   const orgs = program.command('orgs').description('organizations (tenants)');
@@ -111,7 +116,7 @@ export function buildCli(): Command {
               },
               OPERATOR,
             ),
-          () => 'Store client_secret now: it is shown only this once.',
+          { note: () => 'Store client_secret now: it is shown only this once.' },
         ),
     );
   clients

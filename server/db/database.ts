@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
 import ClientPgLite from 'knex-pglite';
 import type { Config } from '../../config/index.js';
 import { latestMigration, migrationSource } from '../../migrations/index.js';
@@ -15,6 +16,8 @@ import { latestMigration, migrationSource } from '../../migrations/index.js';
 export interface Database {
   knex: Knex;
   kind: 'postgres' | 'embedded';
+  /** Set for PostgreSQL reached by URL; never logged (it may hold a password). */
+  connectionString?: string;
   /** Where the data lives, safe to log (never a password). */
   description: string;
   close(): Promise<void>;
@@ -41,6 +44,7 @@ export function openPostgres(url: string, poolMax = 10): Database {
   return {
     knex,
     kind: 'postgres',
+    connectionString: url,
     description: describePostgresUrl(url),
     close: () => knex.destroy(),
   };
@@ -147,20 +151,24 @@ export async function openCommandDatabase(config: Config): Promise<Database> {
   }
 }
 
+/** Any fixed number: the PostgreSQL advisory lock that serializes migrations across processes. */
+const MIGRATION_LOCK_ID = 7_270_001;
+
 /**
- * Applies pending migrations. Several instances may start together: the one holding Knex's
- * migration lock migrates, the others wait for it and then find nothing left to do.
+ * Applies pending migrations. Several instances may start at once against one PostgreSQL: an
+ * advisory lock, held on a connection of its own, lets one migrate while the others wait and then
+ * find nothing left to do (Knex's own lock fails instead of waiting when its tables are new).
  */
-export async function migrateLatest(knex: Knex, lockWaitSeconds = 60): Promise<string[]> {
-  const deadline = Date.now() + lockWaitSeconds * 1000;
-  for (;;) {
-    try {
-      const [, applied] = (await knex.migrate.latest()) as [number, string[]];
-      return applied;
-    } catch (error) {
-      if ((error as Error).name !== 'MigrationLocked' || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+export async function migrateLatest(db: Database): Promise<string[]> {
+  const latest = async () => ((await db.knex.migrate.latest()) as [number, string[]])[1];
+  if (db.kind !== 'postgres' || !db.connectionString) return latest();
+  const lock = new pg.Client({ connectionString: db.connectionString });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    return await latest();
+  } finally {
+    await lock.end();
   }
 }
 

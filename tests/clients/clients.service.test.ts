@@ -15,7 +15,7 @@ let orgId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await migrateLatest(db.knex);
+  await migrateLatest(db);
   const config = loadConfig(testEnv(3000));
   services = createServices(config, loadCatalog(config.catalogFile, config.issuer), db, createLogger('silent'));
   orgId = (await services.orgs.create({ name: 'Validation Org' })).id;

@@ -25,7 +25,7 @@ const constraintNames = async () =>
 describe('migrations', () => {
   it('run to latest, roll back to zero, and run to latest again', async () => {
     expect(await isReady(db.knex)).toBe(false);
-    expect(await migrateLatest(db.knex)).toEqual(['20261122_0001_initial']);
+    expect(await migrateLatest(db)).toEqual(['20261122_0001_initial']);
     expect(await isReady(db.knex)).toBe(true);
     expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
 
@@ -33,13 +33,13 @@ describe('migrations', () => {
     expect(await tables()).toEqual([]);
     expect(await isReady(db.knex)).toBe(false);
 
-    expect(await migrateLatest(db.knex)).toEqual(['20261122_0001_initial']);
-    expect(await migrateLatest(db.knex)).toEqual([]);
+    expect(await migrateLatest(db)).toEqual(['20261122_0001_initial']);
+    expect(await migrateLatest(db)).toEqual([]);
     expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
   });
 
   it('names every constraint and index after its table and columns', async () => {
-    await migrateLatest(db.knex);
+    await migrateLatest(db);
     const names = await constraintNames();
     expect(names.filter((name) => !/^(knex_migrations|[a-z_]+__[a-z_0-9]+)/.test(name))).toEqual([]);
     const indexes = (await db.knex('pg_indexes').where({ schemaname: 'public' }).whereNot('tablename', 'like', 'knex_%').pluck('indexname')) as string[];
@@ -55,7 +55,7 @@ describe('migrations', () => {
   });
 
   it('enforces the data rules in the schema too', async () => {
-    await migrateLatest(db.knex);
+    await migrateLatest(db);
     const [org] = await db.knex('organizations').insert({ name: 'Schema Org' }).returning('id');
     const base = {
       org_id: org.id,
