@@ -136,7 +136,7 @@ export const settings = {
         return entries;
       }),
     default: 'false',
-    description: 'which proxies may set X-Forwarded-For (Express "trust proxy" syntax)',
+    description: 'which proxies may set X-Forwarded-For/-Proto (Express "trust proxy" syntax); decides the client IP in logs',
   },
   LOG_LEVEL: {
     schema: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }),

@@ -40,7 +40,7 @@ function limitBody(limit: number): RequestHandler {
 }
 
 /** RFC 8414 authorization server metadata. */
-export function serverMetadata(config: Config, catalog: Catalog) {
+export function serverMetadata(config: Config, catalog: Catalog, algorithms: string[]) {
   return {
     issuer: config.issuer,
     token_endpoint: `${config.issuer}${ROUTES.token}`,
@@ -49,8 +49,8 @@ export function serverMetadata(config: Config, catalog: Catalog) {
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...catalog.scopes.keys()],
-    // RFC 9068 access tokens are signed with the active key's algorithm.
-    access_token_signing_alg_values_supported: [config.signingAlg],
+    // Tokens that can still be valid were signed with one of the published keys.
+    access_token_signing_alg_values_supported: algorithms,
   };
 }
 
@@ -71,11 +71,12 @@ export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: { id: string; method: string; url: string; raw?: Request }) => ({
           id: req.id,
           method: req.method,
           url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
+          // The client address as TRUST_PROXY allows it to be read (X-Forwarded-For only from trusted proxies).
+          ip: req.raw?.ip,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
@@ -91,9 +92,8 @@ export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
 
-  const metadata = serverMetadata(config, catalog);
   const sendMetadata = (_req: Request, res: Response) => {
-    res.set('Cache-Control', 'public, max-age=300').json(metadata);
+    res.set('Cache-Control', 'public, max-age=300').json(serverMetadata(config, catalog, provider.algorithms));
   };
   app.get('/.well-known/oauth-authorization-server', sendMetadata);
   app.get('/.well-known/openid-configuration', sendMetadata);

@@ -3,7 +3,7 @@
 // server owns DATA_DIR). With --json every command prints exactly one JSON document on stdout.
 import { Command, CommanderError, Option } from 'commander';
 import { CatalogError, loadCatalog } from '../../config/catalog.js';
-import { ConfigError, loadConfig, type SigningAlgorithm } from '../../config/index.js';
+import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { migrateLatest, openCommandDatabase, type Database } from '../db/database.js';
 import { createServices, type Services } from '../services.js';
 import { OPERATOR } from '../shared/actor.js';
@@ -39,7 +39,7 @@ function printHuman(value: unknown): void {
 /** Opens config, catalog and database for one command, runs it, prints its result, closes. */
 async function run<T>(
   options: JsonFlag,
-  action: (services: Services, db: Database) => Promise<T>,
+  action: (services: Services, db: Database, config: Config) => Promise<T>,
   { note, migrate = true }: { note?: (result: T) => string; migrate?: boolean } = {},
 ) {
   const config = loadConfig();
@@ -50,7 +50,7 @@ async function run<T>(
   try {
     // Every command works on a new DATA_DIR or database: bring the schema up first.
     if (migrate) await migrateLatest(db);
-    const result = await action(createServices(config, catalog, db, logger), db);
+    const result = await action(createServices(config, catalog, db, logger), db, config);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
@@ -163,12 +163,9 @@ export function buildCli(): Command {
     .action((options: JsonFlag) => run(options, (services) => services.keys.list()));
   keys
     .command('rotate')
-    .description('add a new signing key; the old one stays published until its tokens expire')
-    .addOption(new Option('--alg <alg>', 'algorithm of the new key (default: SIGNING_ALG)').choices(['ES256', 'EdDSA', 'RS256']))
+    .description('add a new SIGNING_ALG key; the old one stays published until its tokens expire')
     .addOption(json())
-    .action((options: JsonFlag & { alg?: SigningAlgorithm }) =>
-      run(options, (services) => services.keys.rotate(options.alg ?? loadConfig().signingAlg)),
-    );
+    .action((options: JsonFlag) => run(options, (services, _db, config) => services.keys.rotate(config.signingAlg)));
 
   for (const command of program.commands) command.exitOverride();
   for (const group of [orgs, clients, keys]) for (const command of group.commands) command.exitOverride();

@@ -55,6 +55,8 @@ export function createKeysService({ repository, cipher, accessTokenTtlSeconds }:
   const service = {
     /** Adds a new signing key and retires the current one. */
     async rotate(alg: SigningAlgorithm) {
+      // A key encrypted under another KEY_ENCRYPTION_SECRET would stop every server that loads it.
+      if ((await repository.list()).length > 0) await service.load();
       const row = await repository.rotate(await generate(alg));
       return { kid: row.kid, alg: row.alg, created_at: row.created_at.toISOString() };
     },

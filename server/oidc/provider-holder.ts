@@ -27,7 +27,13 @@ export async function createProviderHolder(deps: ProviderHolderDeps) {
       if (clientId && onTokenIssued) onTokenIssued(clientId);
     });
     provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'token service error'));
-    return { provider, callback: provider.callback() as Callback, fingerprint: keySet.fingerprint, kid: keySet.active.kid };
+    return {
+      provider,
+      callback: provider.callback() as Callback,
+      fingerprint: keySet.fingerprint,
+      kid: keySet.active.kid,
+      algorithms: [...new Set(keySet.privateJwks.map((jwk) => jwk.alg as string))],
+    };
   }
 
   let current = await build();
@@ -36,6 +42,10 @@ export async function createProviderHolder(deps: ProviderHolderDeps) {
   const holder = {
     get provider(): Provider {
       return current.provider;
+    },
+    /** Algorithms of the published keys, the active key's first. */
+    get algorithms(): string[] {
+      return current.algorithms;
     },
     /** Node-style handler delegating to the current provider. */
     handle(req: IncomingMessage, res: ServerResponse) {

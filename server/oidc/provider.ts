@@ -1,5 +1,6 @@
 // The oidc-provider instance: client_credentials only, RFC 9068 JWT access tokens, clients read
 // from PostgreSQL on each request, secrets compared against bcrypt hashes.
+import { randomBytes } from 'node:crypto';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Catalog, CatalogResource } from '../../config/catalog.js';
 import type { Config } from '../../config/index.js';
@@ -171,8 +172,8 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
       ctx.type = 'json';
       ctx.body = out;
     },
-    // The provider needs cookie keys even though no endpoint we expose sets cookies.
-    cookies: { keys: [keySet.active.kid] },
+    // The provider wants cookie keys although no endpoint we expose sets cookies.
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
     enabledJWA: {
       clientAuthSigningAlgValues: [],
     },

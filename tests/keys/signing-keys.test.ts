@@ -1,7 +1,11 @@
 import { decodeProtectedHeader } from 'jose';
 import { discover, requestToken, verifyAccessToken } from '../helpers/oauth.js';
 import { createPersistentDatabase } from '../helpers/persistent-database.js';
-import { startTestServer } from '../helpers/server.js';
+import { loadCatalog } from '../../config/catalog.js';
+import { loadConfig } from '../../config/index.js';
+import { createServices } from '../../server/services.js';
+import { createLogger } from '../../server/shared/logger.js';
+import { startTestServer, testEnv } from '../helpers/server.js';
 
 describe('signing keys', () => {
   it('keeps its keys across a restart, so tokens issued before it still verify', async () => {
@@ -86,6 +90,30 @@ describe('signing keys', () => {
       expect(jwks.keys.map((key) => key.kid)).not.toContain(original?.kid);
       expect(jwks.keys).toHaveLength(1);
       expect((await server.services.keys.list()).find((key) => key.kid === original?.kid)?.status).toBe('retired');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('lists in discovery the algorithm of every key whose tokens can still be valid', async () => {
+    const server = await startTestServer();
+    try {
+      await server.services.keys.rotate('EdDSA');
+      await server.refreshKeys();
+      const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+      expect(metadata.access_token_signing_alg_values_supported).toEqual(['EdDSA', 'ES256']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses to rotate with a KEY_ENCRYPTION_SECRET other than the one the keys use', async () => {
+    const server = await startTestServer();
+    try {
+      const config = loadConfig(testEnv(3000, { KEY_ENCRYPTION_SECRET: 'a-different-secret-of-32-characters-or-more' }));
+      const other = createServices(config, loadCatalog(config.catalogFile, config.issuer), server.db, createLogger('silent'));
+      await expect(other.keys.rotate('ES256')).rejects.toThrow(/KEY_ENCRYPTION_SECRET differs from the one it was encrypted with/);
+      expect(await server.services.keys.list()).toHaveLength(1);
     } finally {
       await server.stop();
     }

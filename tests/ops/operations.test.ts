@@ -55,10 +55,26 @@ describe('operations endpoints and headers', () => {
       level: 30,
       service: 'latchkey',
       msg: 'request completed',
-      req: { id: 'canary-request', method: 'POST', url: '/oauth/token' },
+      req: { id: 'canary-request', method: 'POST', url: '/oauth/token', ip: expect.stringMatching(/127\.0\.0\.1$/) },
       res: { statusCode: 200 },
     });
     expect(JSON.stringify(line)).not.toMatch(/authorization/i);
+  });
+
+  it('ignores X-Forwarded-For unless TRUST_PROXY trusts the proxy', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.9', 'x-request-id': 'forwarded-untrusted' };
+    await fetch(`${server.url}/.well-known/jwks.json`, { headers: forwarded });
+    const untrusted = server.logs.lines.find((entry) => (entry.req as { id?: string } | undefined)?.id === 'forwarded-untrusted');
+    expect((untrusted?.req as { ip?: string }).ip).toMatch(/127\.0\.0\.1$/);
+
+    const behindProxy = await startTestServer({ env: { TRUST_PROXY: 'loopback' } });
+    try {
+      await fetch(`${behindProxy.url}/.well-known/jwks.json`, { headers: { ...forwarded, 'x-request-id': 'forwarded-trusted' } });
+      const trusted = behindProxy.logs.lines.find((entry) => (entry.req as { id?: string } | undefined)?.id === 'forwarded-trusted');
+      expect((trusted?.req as { ip?: string }).ip).toBe('203.0.113.9');
+    } finally {
+      await behindProxy.stop();
+    }
   });
 
   it('GET /readyz answers 503 when the database is unreachable, while /healthz stays 200', async () => {

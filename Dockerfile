@@ -1,0 +1,61 @@
+# Latchkey container image.
+#
+#   docker build -t latchkey .
+#   docker run -d --name latchkey -p 3000:3000 -v latchkey-data:/data \
+#     -e KEY_ENCRYPTION_SECRET=... -e ISSUER=https://auth.example.com latchkey
+#
+# NODE_ENV is production here, and in production the server refuses to start without
+# KEY_ENCRYPTION_SECRET (at least 32 characters): it encrypts the signing keys at rest, and every
+# instance sharing a database needs the same value. Set ISSUER to the public URL clients use: it
+# is the `iss` of every token and defaults to http://localhost:PORT.
+# Without DATABASE_URL the embedded database lives in the /data volume; with DATABASE_URL nothing
+# of value is written there.
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# Production dependencies only. bcrypt ships prebuilt binaries, so no compiler is needed.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# Compiles the TypeScript sources to dist/ (dist/server, dist/config, dist/migrations).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY config ./config
+COPY migrations ./migrations
+COPY server ./server
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    DATA_DIR=/data
+WORKDIR /app
+# The application files stay owned by root: the server only writes to DATA_DIR.
+COPY package.json package-lock.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# Read at run time relative to the directory holding package.json (CATALOG_FILE).
+COPY config/catalog.json ./config/catalog.json
+# For `docker exec <container> latchkey ...`; bin/latchkey.js runs dist/ as server/ is absent.
+RUN ln -s /app/bin/latchkey.js /usr/local/bin/latchkey \
+ && mkdir -p /data \
+ && chown node:node /data
+
+USER node
+VOLUME /data
+EXPOSE 3000
+
+# The image has no curl: node asks /healthz itself (on loopback, so HOST must leave it reachable).
+# The start period gives the embedded database time to open.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# node is PID 1 and handles SIGTERM itself: it drains in-flight requests for up to
+# SHUTDOWN_TIMEOUT_SECONDS (10 by default, as is `docker stop`'s grace period; raise the latter
+# with --stop-timeout when raising the former).
+CMD ["node", "dist/server/main.js"]
