@@ -172,6 +172,16 @@ export function buildCli(): Command {
   return program;
 }
 
+function describeUnexpected(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === 'object' && 'message' in error) return String((error as { message: unknown }).message);
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const wantsJson = argv.includes('--json');
   try {
@@ -187,7 +197,7 @@ export async function runCli(argv: string[]): Promise<number> {
     else if (error instanceof ConfigError || error instanceof CatalogError) {
       body = { error: 'invalid_configuration', error_description: error.message };
     } else {
-      body = { error: 'server_error', error_description: error instanceof Error ? error.message : String(error) };
+      body = { error: 'server_error', error_description: describeUnexpected(error) };
     }
     if (wantsJson) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     process.stderr.write(`latchkey: ${body.error_description}\n`);

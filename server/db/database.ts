@@ -2,7 +2,7 @@
 // PostgreSQL (PGlite) persisted under DATA_DIR. The embedded database is single-process, so its
 // owner also serves it on a Unix socket inside DATA_DIR: the CLI (or any pg client) talks to a
 // running server through that socket, and a second owner refuses to start.
-import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -75,50 +75,110 @@ export function knexForPglite(pglite: PGlite): Knex {
   });
 }
 
+/** Holds the pid of the process that owns DATA_DIR's embedded database. */
+const ownerFile = (dataDir: string) => path.join(dataDir, 'owner.pid');
+
+/** The pid of a live process owning DATA_DIR, if any. */
+export function embeddedOwner(dataDir: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(ownerFile(dataDir), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+function claimOwnership(dataDir: string): void {
+  const busy = (pid: number) =>
+    new EmbeddedDatabaseBusyError(
+      `the embedded database in ${dataDir} is in use by another process (pid ${pid}, see ${ownerFile(dataDir)})`,
+    );
+  const owner = embeddedOwner(dataDir);
+  if (owner !== undefined && owner !== process.pid) throw busy(owner);
+  rmSync(ownerFile(dataDir), { force: true }); // left behind by a process that died
+  try {
+    writeFileSync(ownerFile(dataDir), String(process.pid), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw busy(embeddedOwner(dataDir) ?? 0); // another process claimed it a moment ago
+  }
+}
+
+async function waitForSocket(socketPath: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await canConnect(socketPath))) {
+    if (Date.now() > deadline) throw new Error(`the embedded database socket ${socketPath} does not answer`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function knexForSocket(dataDir: string, poolMax: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { host: dataDir, port: EMBEDDED_SOCKET_PORT, user: 'postgres', database: 'postgres' },
+    pool: { min: 0, max: poolMax },
+    migrations: { migrationSource },
+  });
+}
+
 /**
- * Opens the embedded database as its owner and serves it on DATA_DIR's socket. Throws
- * EmbeddedDatabaseBusyError when another process already owns DATA_DIR.
+ * Opens the embedded database as its owner and serves it on DATA_DIR's socket. The owner's own
+ * queries go through that socket too: pglite-socket multiplexes its connections and keeps each
+ * transaction to the connection that opened it, which direct calls beside the socket would not.
+ * Throws EmbeddedDatabaseBusyError when another live process owns DATA_DIR.
  */
-export async function openEmbeddedOwner(dataDir: string): Promise<Database> {
+export async function openEmbeddedOwner(dataDir: string, poolMax = 4): Promise<Database> {
   const socketPath = embeddedSocketPath(dataDir);
   if (Buffer.byteLength(socketPath) > 100) {
     throw new Error(`DATA_DIR path is too long for its database socket (${socketPath}); use a shorter DATA_DIR`);
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (existsSync(socketPath)) {
-    if (await canConnect(socketPath)) {
-      throw new EmbeddedDatabaseBusyError(
-        `the embedded database in ${dataDir} is in use by another process`,
-      );
-    }
-    unlinkSync(socketPath); // left behind by a process that died
-  }
+  claimOwnership(dataDir);
+  const release = () => {
+    if (embeddedOwner(dataDir) === process.pid) rmSync(ownerFile(dataDir), { force: true });
+  };
 
-  const pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
-  const socketServer = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: 8 });
-  await socketServer.start();
-  const knex = knexForPglite(pglite);
+  let pglite: PGlite | undefined;
+  let socketServer: PGLiteSocketServer | undefined;
+  try {
+    rmSync(socketPath, { force: true }); // a socket file is never live without its owner
+    pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
+    socketServer = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: poolMax + 8 });
+    await socketServer.start();
+  } catch (error) {
+    await socketServer?.stop();
+    await pglite?.close();
+    release();
+    throw error;
+  }
+  const knex = knexForSocket(dataDir, poolMax);
+  const [db, server] = [pglite, socketServer];
   return {
     knex,
     kind: 'embedded',
     description: `embedded PostgreSQL in ${path.join(dataDir, 'pgdata')}`,
     close: async () => {
-      await socketServer.stop();
-      await knex.destroy(); // knex-pglite closes the PGlite instance with its connection
-      if (!pglite.closed) await pglite.close();
-      if (existsSync(socketPath)) unlinkSync(socketPath);
+      await knex.destroy();
+      await server.stop();
+      if (!db.closed) await db.close();
+      rmSync(socketPath, { force: true });
+      release();
     },
   };
 }
 
-/** A pg connection to the embedded database served by another process on DATA_DIR's socket. */
-function openEmbeddedClient(dataDir: string): Database {
-  const knex = knexFactory({
-    client: 'pg',
-    connection: { host: dataDir, port: EMBEDDED_SOCKET_PORT, user: 'postgres', database: 'postgres' },
-    pool: { min: 0, max: 1 },
-    migrations: { migrationSource },
-  });
+/** A pg connection to the embedded database served by its owner on DATA_DIR's socket. */
+async function openEmbeddedClient(dataDir: string): Promise<Database> {
+  // The owner may still be opening the database; its socket appears when it is ready.
+  await waitForSocket(embeddedSocketPath(dataDir), 30_000);
+  const knex = knexForSocket(dataDir, 1);
   return {
     knex,
     kind: 'embedded',
@@ -132,7 +192,7 @@ function openEmbeddedClient(dataDir: string): Database {
  */
 export async function openServerDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl, config.databasePoolMax);
-  return openEmbeddedOwner(config.dataDir);
+  return openEmbeddedOwner(config.dataDir, Math.min(config.databasePoolMax, 8));
 }
 
 /**
@@ -141,9 +201,9 @@ export async function openServerDatabase(config: Config): Promise<Database> {
  */
 export async function openCommandDatabase(config: Config): Promise<Database> {
   if (config.databaseUrl) return openPostgres(config.databaseUrl, 2);
-  if (await canConnect(embeddedSocketPath(config.dataDir))) return openEmbeddedClient(config.dataDir);
+  if (embeddedOwner(config.dataDir) !== undefined) return openEmbeddedClient(config.dataDir);
   try {
-    return await openEmbeddedOwner(config.dataDir);
+    return await openEmbeddedOwner(config.dataDir, 1);
   } catch (error) {
     // A server started between our probe and our open: use it.
     if (error instanceof EmbeddedDatabaseBusyError) return openEmbeddedClient(config.dataDir);

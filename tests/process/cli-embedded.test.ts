@@ -132,6 +132,6 @@ describe('latchkey CLI on the embedded database while the server runs', () => {
 
   it('refuses a second server on the same DATA_DIR', async () => {
     const second = spawnServer({ ...env, PORT: String(await freePort()) }, 15_000);
-    await expect(second).rejects.toThrow(/is in use by another process: stop the other Latchkey server or choose another DATA_DIR/);
+    await expect(second).rejects.toThrow(/is in use by another process \(pid \d+, see .*owner.pid\): stop the other Latchkey server or choose another DATA_DIR/);
   });
 });
