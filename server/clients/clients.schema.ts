@@ -39,6 +39,8 @@ export const clientName = z
 export const clientDescription = z
   .string()
   .max(500, 'must be at most 500 characters')
+  // Line breaks and tabs are fine in a description; other control characters are not.
+  // eslint-disable-next-line no-control-regex
   .refine((text) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text), 'must not contain control characters');
 
 export const allowedOrigins = z
