@@ -148,6 +148,36 @@ export const settings = {
     default: '10',
     description: 'how long SIGTERM waits for in-flight requests before closing anyway',
   },
+  SESSION_TTL_SECONDS: {
+    schema: integer(300, 604800),
+    default: '28800',
+    description: 'lifetime of a console session cookie',
+  },
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: {
+    schema: integer(1, 1000),
+    default: '5',
+    description: 'failed logins per email within the window before further attempts get 429',
+  },
+  LOGIN_MAX_FAILURES_PER_IP: {
+    schema: integer(1, 10000),
+    default: '20',
+    description: 'failed logins per client IP within the window before further attempts get 429',
+  },
+  LOGIN_FAILURE_WINDOW_SECONDS: {
+    schema: integer(10, 86400),
+    default: '900',
+    description: 'how long failed logins count against an account or IP',
+  },
+  DEFAULT_MAX_API_CLIENTS: {
+    schema: integer(0, 100000),
+    default: '3',
+    description: 'active API clients an organization may hold (0 = unlimited; per-org override with orgs set-limit)',
+  },
+  DEFAULT_MAX_RESTRICTED_TOKENS: {
+    schema: integer(0, 100000),
+    default: '3',
+    description: 'restricted access tokens an organization may hold (0 = unlimited; per-org override)',
+  },
   CATALOG_FILE: {
     schema: z.string().trim().min(1),
     default: 'config/catalog.json',
@@ -175,6 +205,12 @@ export interface Config {
   trustProxy: TrustProxy;
   logLevel: LogLevel;
   shutdownTimeoutSeconds: number;
+  sessionTtlSeconds: number;
+  loginMaxFailuresPerAccount: number;
+  loginMaxFailuresPerIp: number;
+  loginFailureWindowSeconds: number;
+  defaultMaxApiClients: number;
+  defaultMaxRestrictedTokens: number;
   catalogFile: string;
 }
 
@@ -224,6 +260,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: values.TRUST_PROXY,
     logLevel: values.LOG_LEVEL,
     shutdownTimeoutSeconds: values.SHUTDOWN_TIMEOUT_SECONDS,
+    sessionTtlSeconds: values.SESSION_TTL_SECONDS,
+    loginMaxFailuresPerAccount: values.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    loginMaxFailuresPerIp: values.LOGIN_MAX_FAILURES_PER_IP,
+    loginFailureWindowSeconds: values.LOGIN_FAILURE_WINDOW_SECONDS,
+    defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,
+    defaultMaxRestrictedTokens: values.DEFAULT_MAX_RESTRICTED_TOKENS,
     catalogFile: path.resolve(projectRoot, values.CATALOG_FILE),
   };
 }

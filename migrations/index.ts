@@ -2,6 +2,7 @@
 // that the same list runs from TypeScript sources, from compiled dist/ and under Jest.
 import type { Knex } from 'knex';
 import * as initial from './20261122_0001_initial.js';
+import * as management from './20261122_0002_management.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -10,6 +11,7 @@ interface Migration {
 
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0001_initial', initial],
+  ['20261122_0002_management', management],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
@@ -22,4 +24,5 @@ export const migrationSource: Knex.MigrationSource<string> = {
   },
 };
 
-export const latestMigration = migrations[migrations.length - 1]?.[0] ?? '';
+export const migrationNames = migrations.map(([name]) => name);
+export const latestMigration = migrationNames[migrationNames.length - 1] ?? '';

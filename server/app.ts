@@ -5,9 +5,12 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
+import type { AuthService } from './auth/auth.service.js';
 import { isReady, type Database } from './db/database.js';
+import { createV1Router, MAX_JSON_BODY_BYTES } from './http/v1.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { ROUTES } from './oidc/provider.js';
+import type { Services } from './services.js';
 import { AppError } from './shared/errors.js';
 import { redactUrl, type Logger } from './shared/logger.js';
 
@@ -17,6 +20,8 @@ export interface AppDeps {
   db: Database;
   logger: Logger;
   provider: ProviderHolder;
+  services: Services;
+  auth: AuthService;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -54,7 +59,25 @@ export function serverMetadata(config: Config, catalog: Catalog, algorithms: str
   };
 }
 
-export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
+/** Any error as the JSON error it answers with; never leaks internals of a 5xx. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  // body-parser's errors (RFC 6749-style bodies for the JSON API too).
+  if (type === 'entity.too.large') {
+    return new AppError(413, 'payload_too_large', `the request body must not exceed ${MAX_JSON_BODY_BYTES} bytes`);
+  }
+  if (type === 'entity.parse.failed') return AppError.invalidRequest('the request body is not valid JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return AppError.invalidRequest('the request body must be UTF-8 JSON');
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status, 'invalid_request', 'the request is invalid');
+  }
+  return new AppError(500, 'server_error', 'an unexpected error occurred');
+}
+
+export function createApp({ config, catalog, db, logger, provider, services, auth }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -110,17 +133,14 @@ export function createApp({ config, catalog, db, logger, provider }: AppDeps) {
     });
   });
 
+  app.use('/v1', createV1Router({ config, catalog, services, auth }));
+
   app.use((_req, _res, next) => next(new AppError(404, 'not_found', 'no such endpoint')));
 
   const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-    const appError =
-      error instanceof AppError
-        ? error
-        : typeof error?.status === 'number' && error.status >= 400 && error.status < 500
-          ? new AppError(error.status, 'invalid_request', error.expose ? String(error.message) : 'the request is invalid')
-          : new AppError(500, 'server_error', 'an unexpected error occurred');
+    const appError = toAppError(error);
     if (appError.status >= 500) req.log.error({ err: error }, 'request failed');
-    res.status(appError.status).json(appError.toJSON());
+    res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').json(appError.toJSON());
   };
   app.use(errorHandler);
 

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
+import { createAuthService } from './auth/auth.service.js';
 import { migrateLatest, type Database } from './db/database.js';
 import { createProviderHolder } from './oidc/provider-holder.js';
 import { createServices } from './services.js';
@@ -56,7 +57,8 @@ export async function startServer(
   });
   provider.startPolling(config.keyRefreshIntervalSeconds);
 
-  const app = createApp({ config, catalog, db, logger, provider });
+  const auth = createAuthService({ db: db.knex, config, publicJwks: () => provider.publicJwks });
+  const app = createApp({ config, catalog, db, logger, provider, services, auth });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

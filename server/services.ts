@@ -1,32 +1,37 @@
-// Wires repositories and services over one database. The server and the CLI both start here, so
-// they share every rule.
+// Wires the services over one database. The server and the CLI both start here, so they share
+// every rule.
 import type { Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
+import { createAuditService } from './audit/audit.service.js';
 import { createClientsRepository } from './clients/clients.repository.js';
 import { createClientsService } from './clients/clients.service.js';
 import type { Database } from './db/database.js';
 import { createKeyCipher, resolveKeyEncryptionSecret } from './keys/key-encryption.js';
 import { createKeysRepository } from './keys/keys.repository.js';
 import { createKeysService } from './keys/keys.service.js';
-import { createOrgsRepository } from './orgs/orgs.repository.js';
+import { createMembersService } from './members/members.service.js';
 import { createOrgsService } from './orgs/orgs.service.js';
+import { createRevokeAll } from './orgs/revoke-all.js';
+import { createRestrictedTokensService } from './restricted-tokens/restricted-tokens.service.js';
 import type { Logger } from './shared/logger.js';
 
 export function createServices(config: Config, catalog: Catalog, db: Database, logger: Logger) {
-  const orgs = createOrgsService(createOrgsRepository(db.knex));
-  const clientsRepository = createClientsRepository(db.knex);
-  const clients = createClientsService({
-    repository: clientsRepository,
+  const knex = db.knex;
+  const orgs = createOrgsService(knex, config);
+  return {
     orgs,
-    catalog,
-    bcryptCost: config.bcryptCost,
-  });
-  const keys = createKeysService({
-    repository: createKeysRepository(db.knex),
-    cipher: createKeyCipher(resolveKeyEncryptionSecret(config, logger)),
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-  });
-  return { orgs, clients, clientsRepository, keys };
+    clients: createClientsService({ db: knex, orgs, catalog, bcryptCost: config.bcryptCost }),
+    clientsRepository: createClientsRepository(knex),
+    restrictedTokens: createRestrictedTokensService({ db: knex, orgs, catalog }),
+    members: createMembersService({ db: knex, orgs, bcryptCost: config.bcryptCost }),
+    audit: createAuditService({ db: knex, orgs }),
+    revokeAll: createRevokeAll({ db: knex, orgs }),
+    keys: createKeysService({
+      repository: createKeysRepository(knex),
+      cipher: createKeyCipher(resolveKeyEncryptionSecret(config, logger)),
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    }),
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

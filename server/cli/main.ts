@@ -1,12 +1,12 @@
 // The `latchkey` operator CLI. It calls the same services as the HTTP routes, with the operator as
 // actor, on PostgreSQL or on the embedded database (through the running server's socket when a
 // server owns DATA_DIR). With --json every command prints exactly one JSON document on stdout.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CatalogError, loadCatalog } from '../../config/catalog.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { migrateLatest, openCommandDatabase, type Database } from '../db/database.js';
 import { createServices, type Services } from '../services.js';
-import { OPERATOR } from '../shared/actor.js';
+import { OPERATOR_CONTEXT } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 
@@ -62,12 +62,30 @@ async function run<T>(
   }
 }
 
+const ORG = ['--org <org_id>', 'organization id'] as const;
+const ID = ['--id <id>', 'the object\'s id'] as const;
+const CLIENT_ID = ['--id <id>', 'client id (uuid) or client_id'] as const;
+const SHOWN_ONCE = (what: string) => ({ note: () => `Store ${what} now: it is shown only this once.` });
+
+/** Optional fields present only when given, so that services see exactly what was asked. */
+const given = (fields: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+
+function limitArgument(name: string) {
+  return (value: string): number | null => {
+    if (value === 'default') return null;
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number (0 = unlimited) or "default"`);
+    return Number(value);
+  };
+}
+
 export function buildCli(): Command {
   const program = new Command('latchkey')
     .description('Operate a Latchkey authorization server')
     .showHelpAfterError()
     .exitOverride();
   const json = () => new Option('--json', 'print one JSON document on stdout');
+  const op = OPERATOR_CONTEXT;
 
   program
     .command('migrate')
@@ -82,18 +100,53 @@ export function buildCli(): Command {
     .command('create')
     .requiredOption('--name <name>', 'organization name')
     .addOption(json())
-    .action((options: JsonFlag & { name: string }) =>
-      run(options, (services) => services.orgs.create({ name: options.name })),
-    );
+    .action((options: JsonFlag & { name: string }) => run(options, (services) => services.orgs.create({ name: options.name }, op)));
   orgs
     .command('list')
     .addOption(json())
     .action((options: JsonFlag) => run(options, (services) => services.orgs.list()));
+  orgs
+    .command('set-limit')
+    .description('set how many active API clients and restricted tokens an organization may hold')
+    .requiredOption(...ORG)
+    .option('--clients <n>', 'API clients (0 = unlimited, "default" = the server default)', limitArgument('--clients'))
+    .option('--tokens <n>', 'restricted tokens (0 = unlimited, "default" = the server default)', limitArgument('--tokens'))
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; clients?: number | null; tokens?: number | null }) =>
+      run(options, (services) =>
+        services.orgs.setLimits(options.org, given({ max_api_clients: options.clients, max_restricted_tokens: options.tokens }), op),
+      ),
+    );
+
+  const users = program.command('users').description('console users');
+  users
+    .command('create')
+    .description('add a user to an organization; a new user\'s generated password is printed once')
+    .requiredOption(...ORG)
+    .requiredOption('--email <email>', 'the user\'s email')
+    .addOption(new Option('--role <role>', 'role in the organization').choices(['admin', 'developer', 'member']).makeOptionMandatory())
+    .option('--can-manage-credentials', 'let a member manage restricted tokens')
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; email: string; role: string; canManageCredentials?: boolean }) =>
+      run(
+        options,
+        async (services) => {
+          const member = await services.members.add(
+            options.org,
+            { email: options.email, role: options.role, can_manage_credentials: options.canManageCredentials === true },
+            op,
+          );
+          const { user_id: id, ...rest } = member;
+          return { id, org_id: options.org, ...rest };
+        },
+        SHOWN_ONCE('the password'),
+      ),
+    );
 
   const clients = program.command('clients').description('API clients');
   clients
     .command('create')
-    .requiredOption('--org <org_id>', 'organization id')
+    .requiredOption(...ORG)
     .requiredOption('--name <name>', 'client name (1-64 characters)')
     .requiredOption('--scopes <scopes>', 'space-separated scopes from the catalog')
     .option('--description <text>', 'what the client is for')
@@ -107,30 +160,47 @@ export function buildCli(): Command {
           (services) =>
             services.clients.create(
               options.org,
-              {
+              given({
                 name: options.name,
                 scopes: splitList(options.scopes, /[\s,]+/),
-                ...(options.description !== undefined ? { description: options.description } : {}),
-                ...(options.origins !== undefined ? { allowed_origins: splitList(options.origins, /,/) } : {}),
-                ...(options.expiresAt !== undefined ? { expires_at: options.expiresAt } : {}),
-              },
-              OPERATOR,
+                description: options.description,
+                allowed_origins: splitList(options.origins, /,/),
+                expires_at: options.expiresAt,
+              }),
+              op,
             ),
-          { note: () => 'Store client_secret now: it is shown only this once.' },
+          SHOWN_ONCE('client_secret'),
         ),
     );
   clients
     .command('list')
-    .requiredOption('--org <org_id>', 'organization id')
+    .requiredOption(...ORG)
     .addOption(json())
     .action((options: JsonFlag & { org: string }) => run(options, (services) => services.clients.list(options.org)));
   clients
     .command('get')
-    .requiredOption('--org <org_id>', 'organization id')
-    .requiredOption('--id <id>', 'client id (uuid) or client_id')
+    .requiredOption(...ORG)
+    .requiredOption(...CLIENT_ID)
     .addOption(json())
-    .action((options: JsonFlag & { org: string; id: string }) =>
-      run(options, (services) => services.clients.get(options.org, options.id)),
+    .action((options: JsonFlag & { org: string; id: string }) => run(options, (services) => services.clients.get(options.org, options.id)));
+  clients
+    .command('update')
+    .description('change name, description or allowed origins')
+    .requiredOption(...ORG)
+    .requiredOption(...CLIENT_ID)
+    .option('--name <name>', 'new name')
+    .option('--description <text>', 'new description')
+    .option('--origins <origins>', 'comma-separated allowed origins (empty string for none)')
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; id: string; name?: string; description?: string; origins?: string }) =>
+      run(options, (services) =>
+        services.clients.update(
+          options.org,
+          options.id,
+          given({ name: options.name, description: options.description, allowed_origins: splitList(options.origins, /,/) }),
+          op,
+        ),
+      ),
     );
   for (const [command, status, description] of [
     ['disable', 'disabled', 'stop a client from getting tokens'],
@@ -139,21 +209,95 @@ export function buildCli(): Command {
     clients
       .command(command)
       .description(description)
-      .requiredOption('--org <org_id>', 'organization id')
-      .requiredOption('--id <id>', 'client id (uuid) or client_id')
+      .requiredOption(...ORG)
+      .requiredOption(...CLIENT_ID)
       .addOption(json())
       .action((options: JsonFlag & { org: string; id: string }) =>
-        run(options, (services) => services.clients.setStatus(options.org, options.id, status)),
+        run(options, (services) => services.clients.setStatus(options.org, options.id, status, op)),
       );
   }
   clients
     .command('delete')
     .description('delete a client: gone from every list, kept for the audit trail')
-    .requiredOption('--org <org_id>', 'organization id')
-    .requiredOption('--id <id>', 'client id (uuid) or client_id')
+    .requiredOption(...ORG)
+    .requiredOption(...CLIENT_ID)
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; id: string }) => run(options, (services) => services.clients.delete(options.org, options.id, op)));
+  clients
+    .command('rotate-secret')
+    .description('issue a new secret; the old one stops at once or after --grace-seconds')
+    .requiredOption(...ORG)
+    .requiredOption(...CLIENT_ID)
+    .option('--grace-seconds <n>', 'keep the old secret working this long (at most 604800)', (value: string) => {
+      if (!/^\d+$/.test(value)) throw new InvalidArgumentError('--grace-seconds must be a whole number of seconds');
+      return Number(value);
+    })
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; id: string; graceSeconds?: number }) =>
+      run(
+        options,
+        (services) => services.clients.rotateSecret(options.org, options.id, given({ grace_period_seconds: options.graceSeconds }), op),
+        SHOWN_ONCE('client_secret'),
+      ),
+    );
+
+  const tokens = program.command('tokens').description('restricted access tokens');
+  tokens
+    .command('create')
+    .requiredOption(...ORG)
+    .requiredOption('--name <name>', 'token name (1-64 characters)')
+    .requiredOption('--ips <ips>', 'comma-separated IP addresses or CIDRs allowed to use the token')
+    .requiredOption('--scopes <scopes>', 'space-separated restricted scopes')
+    .option('--expires-at <iso8601>', 'when the token stops working')
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; name: string; ips: string; scopes: string; expiresAt?: string }) =>
+      run(
+        options,
+        (services) =>
+          services.restrictedTokens.create(
+            options.org,
+            given({
+              name: options.name,
+              allowed_ips: splitList(options.ips, /,/),
+              scopes: splitList(options.scopes, /[\s,]+/),
+              expires_at: options.expiresAt,
+            }),
+            op,
+          ),
+        SHOWN_ONCE('the token'),
+      ),
+    );
+  tokens
+    .command('list')
+    .requiredOption(...ORG)
+    .addOption(json())
+    .action((options: JsonFlag & { org: string }) => run(options, (services) => services.restrictedTokens.list(options.org)));
+  tokens
+    .command('get')
+    .requiredOption(...ORG)
+    .requiredOption(...ID)
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; id: string }) => run(options, (services) => services.restrictedTokens.get(options.org, options.id)));
+  tokens
+    .command('update')
+    .description('change name or allowed IPs')
+    .requiredOption(...ORG)
+    .requiredOption(...ID)
+    .option('--name <name>', 'new name')
+    .option('--ips <ips>', 'comma-separated allowed IP addresses or CIDRs')
+    .addOption(json())
+    .action((options: JsonFlag & { org: string; id: string; name?: string; ips?: string }) =>
+      run(options, (services) =>
+        services.restrictedTokens.update(options.org, options.id, given({ name: options.name, allowed_ips: splitList(options.ips, /,/) }), op),
+      ),
+    );
+  tokens
+    .command('delete')
+    .requiredOption(...ORG)
+    .requiredOption(...ID)
     .addOption(json())
     .action((options: JsonFlag & { org: string; id: string }) =>
-      run(options, (services) => services.clients.delete(options.org, options.id)),
+      run(options, (services) => services.restrictedTokens.delete(options.org, options.id, op)),
     );
 
   const keys = program.command('keys').description('token signing keys');
@@ -167,8 +311,11 @@ export function buildCli(): Command {
     .addOption(json())
     .action((options: JsonFlag) => run(options, (services, _db, config) => services.keys.rotate(config.signingAlg)));
 
-  for (const command of program.commands) command.exitOverride();
-  for (const group of [orgs, clients, keys]) for (const command of group.commands) command.exitOverride();
+  const exitOverride = (command: Command) => {
+    command.exitOverride();
+    command.commands.forEach(exitOverride);
+  };
+  exitOverride(program);
   return program;
 }
 

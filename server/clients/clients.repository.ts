@@ -12,6 +12,9 @@ export interface ApiClientRow {
   status: 'active' | 'disabled';
   secret_hash: string;
   secret_last4: string;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: Date | null;
+  secret_rotated_at: Date | null;
   expires_at: Date | null;
   created_by: Actor;
   created_at: Date;
@@ -37,7 +40,7 @@ export interface NewApiClient {
 /** The fields the token endpoint needs for one authentication. */
 export type AuthenticatingClient = Pick<
   ApiClientRow,
-  'client_id' | 'org_id' | 'scopes' | 'allowed_origins' | 'secret_hash' | 'expires_at'
+  'client_id' | 'org_id' | 'name' | 'scopes' | 'allowed_origins' | 'secret_hash' | 'previous_secret_hash' | 'previous_secret_expires_at' | 'expires_at'
 >;
 
 export function createClientsRepository(db: Knex) {
@@ -56,12 +59,23 @@ export function createClientsRepository(db: Knex) {
     },
 
     /** By row id or client_id, within one organization; deleted clients are not found. */
-    findInOrg(orgId: string, idOrClientId: string): Promise<ApiClientRow | undefined> {
-      const isUuid = /^[0-9a-f-]{36}$/i.test(idOrClientId);
-      return live()
+    findInOrg(orgId: string, idOrClientId: string, options: { lock?: boolean } = {}): Promise<ApiClientRow | undefined> {
+      const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrClientId);
+      const query = live()
         .where({ org_id: orgId })
-        .andWhere(isUuid ? { id: idOrClientId } : { client_id: idOrClientId })
+        .andWhere(isUuid ? { id: idOrClientId } : { client_id: idOrClientId });
+      if (options.lock) query.forUpdate();
+      return query.first();
+    },
+
+    /** Clients that count against the organization's limit: active, not deleted, not expired. */
+    async countActive(orgId: string): Promise<number> {
+      const row = await live()
+        .where({ org_id: orgId, status: 'active' })
+        .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
+        .count<{ count: string | number }[]>({ count: '*' })
         .first();
+      return Number(row?.count ?? 0);
     },
 
     /**
@@ -70,27 +84,33 @@ export function createClientsRepository(db: Knex) {
      */
     findAuthenticatable(clientId: string): Promise<AuthenticatingClient | undefined> {
       return db<ApiClientRow>('api_clients')
-        .select('client_id', 'org_id', 'scopes', 'allowed_origins', 'secret_hash', 'expires_at')
+        .select('client_id', 'org_id', 'name', 'scopes', 'allowed_origins', 'secret_hash', 'previous_secret_hash', 'previous_secret_expires_at', 'expires_at')
         .where({ client_id: clientId, status: 'active' })
         .whereNull('deleted_at')
         .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
         .first();
     },
 
-    async setStatus(id: string, status: ApiClientRow['status']): Promise<ApiClientRow> {
-      const [row] = await db('api_clients')
-        .where({ id })
-        .update({
-          status,
-          disabled_at: status === 'disabled' ? db.fn.now() : null,
-          updated_at: db.fn.now(),
-        })
-        .returning('*');
+    async update(id: string, changes: Record<string, unknown>): Promise<ApiClientRow> {
+      const [row] = await db('api_clients').where({ id }).update({ ...changes, updated_at: db.fn.now() }).returning('*');
       return row as ApiClientRow;
+    },
+
+    async setStatus(id: string, status: ApiClientRow['status']): Promise<ApiClientRow> {
+      return this.update(id, { status, disabled_at: status === 'disabled' ? db.fn.now() : null });
     },
 
     async softDelete(id: string): Promise<void> {
       await db('api_clients').where({ id }).update({ deleted_at: db.fn.now(), updated_at: db.fn.now() });
+    },
+
+    /** Disables every live active client of the organization; returns their ids. */
+    async disableAll(orgId: string): Promise<Array<{ id: string; client_id: string; name: string }>> {
+      return db('api_clients')
+        .where({ org_id: orgId, status: 'active' })
+        .whereNull('deleted_at')
+        .update({ status: 'disabled', disabled_at: db.fn.now(), updated_at: db.fn.now() })
+        .returning(['id', 'client_id', 'name']);
     },
 
     /** Moves last_used_at forward, at most once a minute per client. */

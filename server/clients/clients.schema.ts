@@ -80,3 +80,38 @@ export const createClientSchema = z
   .strict();
 
 export type CreateClientInput = z.input<typeof createClientSchema>;
+
+export const updateClientSchema = z
+  .object({
+    name: clientName.optional(),
+    description: clientDescription.optional(),
+    allowed_origins: allowedOrigins.optional(),
+  })
+  .strict()
+  .refine((value) => Object.values(value).some((field) => field !== undefined), 'give at least one of name, description, allowed_origins');
+
+/** Fields an update may not touch, with the reason given back to the caller. */
+export const IMMUTABLE_CLIENT_FIELDS: Record<string, string> = {
+  scopes: 'scopes cannot be changed: create a new API client with the scopes you need',
+  expires_at: 'expires_at cannot be changed: create a new API client with the expiry you need',
+  status: 'status cannot be set here: use the disable route',
+  client_secret: 'client_secret cannot be set: use rotate-secret',
+  id: 'id is assigned by the server',
+  client_id: 'client_id is assigned by the server',
+  secret_last4: 'secret_last4 is assigned by the server',
+  created_at: 'created_at is assigned by the server',
+  created_by: 'created_by is assigned by the server',
+  updated_at: 'updated_at is assigned by the server',
+  last_used_at: 'last_used_at is assigned by the server',
+};
+
+export const rotateSecretSchema = z
+  .object({
+    grace_period_seconds: z
+      .number({ error: 'must be a whole number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(0, 'must be at least 0')
+      .max(604800, 'must be at most 604800 (7 days)')
+      .default(0),
+  })
+  .strict();

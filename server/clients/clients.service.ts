@@ -1,12 +1,17 @@
-// The rules for API clients: creation with a show-once secret, listing, disable/enable, delete.
+// The rules for API clients: creation with a show-once secret within the organization's limit,
+// listing, editing, disable/enable, delete, secret rotation. Every change is audited in its own
+// transaction.
+import type { Knex } from 'knex';
 import type { Catalog } from '../../config/catalog.js';
+import { createAuditRepository } from '../audit/audit.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
-import type { Actor } from '../shared/actor.js';
+import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { generateClientId, generateClientSecret, hashSecret, lastFour } from '../shared/secrets.js';
+import { diff, inTransaction } from '../shared/transaction.js';
 import { parseInput } from '../shared/validation.js';
-import { createClientSchema } from './clients.schema.js';
-import type { ApiClientRow, ClientsRepository } from './clients.repository.js';
+import { createClientSchema, IMMUTABLE_CLIENT_FIELDS, rotateSecretSchema, updateClientSchema } from './clients.schema.js';
+import { createClientsRepository, type ApiClientRow } from './clients.repository.js';
 
 export function toApiClientJson(row: ApiClientRow) {
   return {
@@ -29,23 +34,40 @@ export function toApiClientJson(row: ApiClientRow) {
 export type ApiClientJson = ReturnType<typeof toApiClientJson>;
 
 export interface ClientsServiceDeps {
-  repository: ClientsRepository;
+  db: Knex;
   orgs: OrgsService;
   catalog: Catalog;
   bcryptCost: number;
 }
 
-export function createClientsService({ repository, orgs, catalog, bcryptCost }: ClientsServiceDeps) {
-  async function requireClient(orgId: string, id: string): Promise<ApiClientRow> {
-    await orgs.require(orgId);
-    const row = await repository.findInOrg(orgId, id);
+const target = (row: Pick<ApiClientRow, 'id' | 'name'>) => ({ type: 'api_client', id: row.id, name: row.name });
+
+export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsServiceDeps) {
+  const repository = createClientsRepository(db);
+
+  async function requireClient(orgId: string, id: string, trx: Knex = db, lock = false): Promise<ApiClientRow> {
+    await orgs.require(orgId, trx);
+    const row = await createClientsRepository(trx).findInOrg(orgId, id, { lock });
     if (!row) throw AppError.notFound('API client');
     return row;
   }
 
+  /** Throws the 409 that says how to free a slot when the organization is at its limit. */
+  async function assertBelowLimit(trx: Knex.Transaction, orgId: string) {
+    const org = await orgs.lock(trx, orgId);
+    const limit = orgs.limitOf(org, 'api_clients');
+    if (limit === 0) return;
+    const active = await createClientsRepository(trx).countActive(orgId);
+    if (active >= limit) {
+      throw AppError.conflict(
+        `this organization already has ${active} active API clients, its limit is ${limit}: disable or delete an API client to free a slot`,
+      );
+    }
+  }
+
   return {
     /** Creates a client; the answer is the only place its secret ever appears. */
-    async create(orgId: string, input: unknown, actor: Actor) {
+    async create(orgId: string, input: unknown, context: RequestContext) {
       const parsed = parseInput(createClientSchema, input);
       const scopes = [...new Set(parsed.scopes)];
       const unknown = scopes.filter((scope) => !catalog.scopes.has(scope));
@@ -53,21 +75,40 @@ export function createClientsService({ repository, orgs, catalog, bcryptCost }: 
         throw AppError.invalidRequest(`scopes: unknown scope ${unknown.join(', ')}; see the scope catalog`);
       }
       await orgs.require(orgId);
-
+      // bcrypt before the transaction: the organization stays locked only for the insert.
       const secret = generateClientSecret();
-      const row = await repository.insert({
-        org_id: orgId,
-        client_id: generateClientId(),
-        name: parsed.name,
-        description: parsed.description,
-        allowed_origins: parsed.allowed_origins,
-        scopes,
-        secret_hash: await hashSecret(secret, bcryptCost),
-        secret_last4: lastFour(secret),
-        expires_at: parsed.expires_at,
-        created_by: actor,
+      const secretHash = await hashSecret(secret, bcryptCost);
+
+      return inTransaction(db, async (trx) => {
+        await assertBelowLimit(trx, orgId);
+        const row = await createClientsRepository(trx).insert({
+          org_id: orgId,
+          client_id: generateClientId(),
+          name: parsed.name,
+          description: parsed.description,
+          allowed_origins: parsed.allowed_origins,
+          scopes,
+          secret_hash: secretHash,
+          secret_last4: lastFour(secret),
+          expires_at: parsed.expires_at,
+          created_by: context.actor,
+        });
+        const json = toApiClientJson(row);
+        await createAuditRepository(trx).insert(context, {
+          orgId,
+          action: 'api_client.created',
+          target: target(row),
+          metadata: {
+            client_id: row.client_id,
+            name: row.name,
+            description: row.description,
+            allowed_origins: row.allowed_origins,
+            scopes: row.scopes,
+            expires_at: json.expires_at,
+          },
+        });
+        return { ...json, client_secret: secret };
       });
-      return { ...toApiClientJson(row), client_secret: secret };
     },
 
     async list(orgId: string) {
@@ -79,16 +120,95 @@ export function createClientsService({ repository, orgs, catalog, bcryptCost }: 
       return toApiClientJson(await requireClient(orgId, id));
     },
 
-    async setStatus(orgId: string, id: string, status: ApiClientRow['status']) {
-      const row = await requireClient(orgId, id);
-      if (row.status === status) return toApiClientJson(row);
-      return toApiClientJson(await repository.setStatus(row.id, status));
+    /** Name, description and allowed origins only; anything else is a 400 naming the field. */
+    async update(orgId: string, id: string, input: unknown, context: RequestContext) {
+      if (input && typeof input === 'object' && !Array.isArray(input)) {
+        const immutable = Object.keys(input).find((key) => key in IMMUTABLE_CLIENT_FIELDS);
+        if (immutable) throw AppError.invalidRequest(IMMUTABLE_CLIENT_FIELDS[immutable] as string);
+      }
+      const changes = parseInput(updateClientSchema, input);
+      return inTransaction(db, async (trx) => {
+        const before = await requireClient(orgId, id, trx, true);
+        const changed = diff(before as unknown as Record<string, unknown>, changes);
+        if (Object.keys(changed).length === 0) return toApiClientJson(before);
+        const after = await createClientsRepository(trx).update(before.id, changes);
+        await createAuditRepository(trx).insert(context, {
+          orgId,
+          action: 'api_client.updated',
+          target: target(after),
+          metadata: { changes: changed },
+        });
+        return toApiClientJson(after);
+      });
     },
 
-    async delete(orgId: string, id: string) {
-      const row = await requireClient(orgId, id);
-      await repository.softDelete(row.id);
-      return { id: row.id, client_id: row.client_id, deleted: true };
+    /** active -> disabled, or (operator only) disabled -> active within the limit. */
+    async setStatus(orgId: string, id: string, status: ApiClientRow['status'], context: RequestContext) {
+      return inTransaction(db, async (trx) => {
+        if (status === 'active') await assertBelowLimit(trx, orgId);
+        const row = await requireClient(orgId, id, trx, true);
+        if (row.status === status) return toApiClientJson(row);
+        const after = await createClientsRepository(trx).setStatus(row.id, status);
+        await createAuditRepository(trx).insert(context, {
+          orgId,
+          action: status === 'disabled' ? 'api_client.disabled' : 'api_client.enabled',
+          target: target(after),
+          metadata: { client_id: after.client_id },
+        });
+        return toApiClientJson(after);
+      });
+    },
+
+    async delete(orgId: string, id: string, context: RequestContext) {
+      return inTransaction(db, async (trx) => {
+        const row = await requireClient(orgId, id, trx, true);
+        await createClientsRepository(trx).softDelete(row.id);
+        await createAuditRepository(trx).insert(context, {
+          orgId,
+          action: 'api_client.deleted',
+          target: target(row),
+          metadata: { client_id: row.client_id },
+        });
+        return { id: row.id, client_id: row.client_id, deleted: true as const };
+      });
+    },
+
+    /**
+     * A new secret, shown once. The old one stops working at once, or keeps working for
+     * grace_period_seconds (at most 7 days) so that a deployment can roll over without downtime.
+     */
+    async rotateSecret(orgId: string, id: string, input: unknown, context: RequestContext) {
+      const { grace_period_seconds: grace } = parseInput(rotateSecretSchema, input ?? {});
+      await requireClient(orgId, id);
+      const secret = generateClientSecret();
+      const secretHash = await hashSecret(secret, bcryptCost);
+      return inTransaction(db, async (trx) => {
+        const before = await requireClient(orgId, id, trx, true);
+        const previousExpiresAt = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
+        const after = await createClientsRepository(trx).update(before.id, {
+          secret_hash: secretHash,
+          secret_last4: lastFour(secret),
+          previous_secret_hash: grace > 0 ? before.secret_hash : null,
+          previous_secret_expires_at: previousExpiresAt,
+          secret_rotated_at: trx.fn.now(),
+        });
+        await createAuditRepository(trx).insert(context, {
+          orgId,
+          action: 'api_client.secret_rotated',
+          target: target(after),
+          metadata: {
+            client_id: after.client_id,
+            grace_period_seconds: grace,
+            previous_secret_last4: before.secret_last4,
+            previous_secret_expires_at: previousExpiresAt?.toISOString() ?? null,
+          },
+        });
+        return {
+          ...toApiClientJson(after),
+          client_secret: secret,
+          previous_secret_expires_at: previousExpiresAt?.toISOString() ?? null,
+        };
+      });
     },
   };
 }

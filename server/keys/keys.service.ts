@@ -12,6 +12,8 @@ export interface KeySet {
   active: { kid: string; alg: SigningAlgorithm };
   /** Private JWKs for oidc-provider, the active key first (the first matching key signs). */
   privateJwks: JWK[];
+  /** The same keys' public halves, as published in the JWKS. */
+  publicJwks: JWK[];
   /** Changes whenever the published or active keys change. */
   fingerprint: string;
 }
@@ -105,6 +107,7 @@ export function createKeysService({ repository, cipher, accessTokenTtlSeconds }:
       return {
         active: { kid: active.kid, alg: active.alg },
         privateJwks,
+        publicJwks: ordered.map((row) => row.public_jwk),
         fingerprint: ordered.map((row) => row.kid).join(','),
       };
     },

@@ -2,6 +2,7 @@
 // so a key rotation (by any process, the CLI included) is picked up by polling the keys table and
 // building a new provider; requests in flight finish on the old one.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KeysService } from '../keys/keys.service.js';
 import type { Logger } from '../shared/logger.js';
@@ -33,6 +34,7 @@ export async function createProviderHolder(deps: ProviderHolderDeps) {
       fingerprint: keySet.fingerprint,
       kid: keySet.active.kid,
       algorithms: [...new Set(keySet.privateJwks.map((jwk) => jwk.alg as string))],
+      publicJwks: keySet.publicJwks,
     };
   }
 
@@ -46,6 +48,10 @@ export async function createProviderHolder(deps: ProviderHolderDeps) {
     /** Algorithms of the published keys, the active key's first. */
     get algorithms(): string[] {
       return current.algorithms;
+    },
+    /** The published public keys, for verifying this server's own tokens. */
+    get publicJwks(): JWK[] {
+      return current.publicJwks;
     },
     /** Node-style handler delegating to the current provider. */
     handle(req: IncomingMessage, res: ServerResponse) {

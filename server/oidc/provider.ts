@@ -19,6 +19,9 @@ interface LatchkeyClientFields {
   allowed_origins: string[];
   /** Epoch seconds after which the client stops authenticating, or null. */
   latchkey_expires_at: number | null;
+  /** The secret hash before the last rotation, still accepted until its expiry (epoch seconds). */
+  latchkey_previous_secret_hash: string | null;
+  latchkey_previous_secret_expires_at: number | null;
 }
 
 type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
@@ -46,6 +49,10 @@ function clientMetadata(row: AuthenticatingClient, catalog: Catalog) {
     org_id: row.org_id,
     allowed_origins: row.allowed_origins,
     latchkey_expires_at: row.expires_at ? Math.floor(row.expires_at.getTime() / 1000) : null,
+    latchkey_previous_secret_hash: row.previous_secret_hash,
+    latchkey_previous_secret_expires_at: row.previous_secret_expires_at
+      ? Math.floor(row.previous_secret_expires_at.getTime() / 1000)
+      : null,
   };
 }
 
@@ -96,7 +103,13 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
       id_token_signed_response_alg: keySet.active.alg,
     },
     extraClientMetadata: {
-      properties: ['org_id', 'allowed_origins', 'latchkey_expires_at'],
+      properties: [
+        'org_id',
+        'allowed_origins',
+        'latchkey_expires_at',
+        'latchkey_previous_secret_hash',
+        'latchkey_previous_secret_expires_at',
+      ],
     },
     features: {
       devInteractions: { enabled: false },
@@ -182,10 +195,14 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy !== false;
 
-  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: ProviderClient, presented: string) {
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: ProviderClient, presented: string) {
     const hash = this.clientSecret;
-    if (!hash) return Promise.resolve(false);
-    return verifier.verify(this.clientId, hash, presented);
+    if (!hash) return false;
+    if (await verifier.verify(this.clientId, hash, presented)) return true;
+    // During a rotation's grace period the previous secret still authenticates.
+    const { latchkey_previous_secret_hash: previous, latchkey_previous_secret_expires_at: until } = fieldsOf(this);
+    if (!previous || !until || until * 1000 <= Date.now()) return false;
+    return verifier.verify(this.clientId, previous, presented);
   };
 
   return provider;

@@ -5,6 +5,8 @@ export class AppError extends Error {
     readonly status: number,
     readonly code: string,
     readonly description: string,
+    /** Response headers that belong to this error (WWW-Authenticate, Retry-After). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(description);
     this.name = 'AppError';
@@ -24,5 +26,9 @@ export class AppError extends Error {
 
   static conflict(description: string) {
     return new AppError(409, 'conflict', description);
+  }
+
+  static tooManyRequests(description: string, retryAfterSeconds: number) {
+    return new AppError(429, 'too_many_requests', description, { 'Retry-After': String(retryAfterSeconds) });
   }
 }

@@ -1,6 +1,6 @@
 // Secrets have one door: generating, hashing, comparing and remembering verified client secrets
 // happens here and nowhere else.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
 const CLIENT_ID_PREFIX = 'lkc_';
@@ -17,6 +17,33 @@ export function generateClientId(): string {
  */
 export function generateClientSecret(): string {
   return CLIENT_SECRET_PREFIX + randomBytes(32).toString('base64url');
+}
+
+const RESTRICTED_TOKEN_PREFIX = 'lkr_';
+
+/** A restricted access token: 256 random bits behind a recognizable prefix. */
+export function generateRestrictedToken(): string {
+  return RESTRICTED_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/**
+ * How a restricted token (or a session id) is stored: SHA-256, hex. The input carries 256 random
+ * bits, so a fast hash is safe, and it allows an indexed lookup by hash.
+ */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A random value for one-time display: passwords, CSRF tokens, session ids. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Constant-time string comparison. */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 export function lastFour(secret: string): string {
@@ -57,21 +84,25 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
 
   const digestOf = (secret: string) => createHmac('sha256', hmacKey).update(secret).digest();
 
-  function remember(clientId: string, hash: string, digest: Buffer) {
+  // Keyed by client and stored hash: during a rotation grace period both secrets can be warm.
+  const keyOf = (clientId: string, hash: string) => `${clientId}\u0000${hash}`;
+
+  function remember(key: string, hash: string, digest: Buffer) {
     if (cacheSeconds === 0) return;
-    verified.delete(clientId);
+    verified.delete(key);
     if (verified.size >= maxEntries) {
       const oldest = verified.keys().next().value;
       if (oldest !== undefined) verified.delete(oldest);
     }
-    verified.set(clientId, { hash, digest, expiresAt: now() + cacheSeconds * 1000 });
+    verified.set(key, { hash, digest, expiresAt: now() + cacheSeconds * 1000 });
   }
 
   return {
     async verify(clientId: string, hash: string, presented: string): Promise<boolean> {
       if (typeof presented !== 'string' || presented.length === 0 || presented.length > 512) return false;
       const digest = digestOf(presented);
-      const entry = verified.get(clientId);
+      const key = keyOf(clientId, hash);
+      const entry = verified.get(key);
       if (entry && entry.hash === hash && entry.expiresAt > now() && timingSafeEqual(entry.digest, digest)) {
         hits += 1;
         return true;
@@ -80,11 +111,8 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
       // bcrypt only reads 72 bytes: a longer input cannot be one of ours.
       if (Buffer.byteLength(presented) > 72) return false;
       const matches = await bcrypt.compare(presented, hash);
-      if (matches) remember(clientId, hash, digest);
+      if (matches) remember(key, hash, digest);
       return matches;
-    },
-    forget(clientId: string) {
-      verified.delete(clientId);
     },
     stats: () => ({ hits, misses, size: verified.size }),
   };

@@ -3,7 +3,7 @@ import { loadCatalog } from '../../config/catalog.js';
 import { loadConfig } from '../../config/index.js';
 import { migrateLatest } from '../../server/db/database.js';
 import { createServices, type Services } from '../../server/services.js';
-import { OPERATOR } from '../../server/shared/actor.js';
+import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
 import { AppError } from '../../server/shared/errors.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -18,7 +18,7 @@ beforeAll(async () => {
   await migrateLatest(db);
   const config = loadConfig(testEnv(3000));
   services = createServices(config, loadCatalog(config.catalogFile, config.issuer), db, createLogger('silent'));
-  orgId = (await services.orgs.create({ name: 'Validation Org' })).id;
+  orgId = (await services.orgs.create({ name: 'Validation Org' }, OPERATOR_CONTEXT)).id;
 });
 afterAll(() => db.close());
 
@@ -35,7 +35,7 @@ describe('clients.create', () => {
         allowed_origins: ['https://App.Example.com:443', 'http://localhost:5173'],
         expires_at: '2099-01-01T00:00:00Z',
       },
-      OPERATOR,
+      OPERATOR_CONTEXT,
     );
     expect(created).toEqual({
       id: expect.any(String),
@@ -78,13 +78,13 @@ describe('clients.create', () => {
     [{ name: 'ok', scopes: ['payroll:Read'], status: 'disabled' }, 'Unrecognized key: "status"'],
   ])('refuses %j with a 400 naming the field, writing nothing', async (input, description) => {
     const before = await db.knex('api_clients').count({ count: '*' }).first();
-    await expect(services.clients.create(orgId, input, OPERATOR)).rejects.toEqual(invalid(description));
+    await expect(services.clients.create(orgId, input, OPERATOR_CONTEXT)).rejects.toEqual(invalid(description));
     expect(await db.knex('api_clients').count({ count: '*' }).first()).toEqual(before);
   });
 
   it('answers 404 for an unknown organization', async () => {
     await expect(
-      services.clients.create('00000000-0000-4000-8000-000000000000', { name: 'ok', scopes: ['payroll:Read'] }, OPERATOR),
+      services.clients.create('00000000-0000-4000-8000-000000000000', { name: 'ok', scopes: ['payroll:Read'] }, OPERATOR_CONTEXT),
     ).rejects.toEqual(new AppError(404, 'not_found', 'organization not found'));
     await expect(services.clients.list('not-a-uuid')).rejects.toEqual(new AppError(404, 'not_found', 'organization not found'));
   });
@@ -92,33 +92,33 @@ describe('clients.create', () => {
 
 describe('clients.list, disable, delete', () => {
   it('lists by name case-insensitively and hides deleted clients; another org sees none of them', async () => {
-    const org = (await services.orgs.create({ name: 'Listing Org' })).id;
-    const other = (await services.orgs.create({ name: 'Other Org' })).id;
+    const org = (await services.orgs.create({ name: 'Listing Org' }, OPERATOR_CONTEXT)).id;
+    const other = (await services.orgs.create({ name: 'Other Org' }, OPERATOR_CONTEXT)).id;
     for (const name of ['beta', 'Alpha', 'gamma', 'Delta']) {
-      await services.clients.create(org, { name, scopes: ['payroll:Read'] }, OPERATOR);
+      await services.clients.create(org, { name, scopes: ['payroll:Read'] }, OPERATOR_CONTEXT);
     }
     const listed = await services.clients.list(org);
     expect(listed.map((client) => client.name)).toEqual(['Alpha', 'beta', 'Delta', 'gamma']);
     const gamma = listed[3];
-    expect(await services.clients.delete(org, gamma?.id ?? '')).toEqual({ id: gamma?.id, client_id: gamma?.client_id, deleted: true });
+    expect(await services.clients.delete(org, gamma?.id ?? '', OPERATOR_CONTEXT)).toEqual({ id: gamma?.id, client_id: gamma?.client_id, deleted: true });
     expect((await services.clients.list(org)).map((client) => client.name)).toEqual(['Alpha', 'beta', 'Delta']);
     expect(await db.knex('api_clients').where({ id: gamma?.id }).whereNotNull('deleted_at').first()).toBeDefined();
     await expect(services.clients.get(org, gamma?.id ?? '')).rejects.toEqual(new AppError(404, 'not_found', 'API client not found'));
 
     expect(await services.clients.list(other)).toEqual([]);
     const alpha = listed[0];
-    await expect(services.clients.setStatus(other, alpha?.id ?? '', 'disabled')).rejects.toEqual(
+    await expect(services.clients.setStatus(other, alpha?.id ?? '', 'disabled', OPERATOR_CONTEXT)).rejects.toEqual(
       new AppError(404, 'not_found', 'API client not found'),
     );
     expect((await services.clients.get(org, alpha?.id ?? '')).status).toBe('active');
   });
 
   it('disables and re-enables, by id or by client_id', async () => {
-    const created = await services.clients.create(orgId, { name: 'toggle', scopes: ['payroll:Read'] }, OPERATOR);
-    expect((await services.clients.setStatus(orgId, created.client_id, 'disabled')).status).toBe('disabled');
+    const created = await services.clients.create(orgId, { name: 'toggle', scopes: ['payroll:Read'] }, OPERATOR_CONTEXT);
+    expect((await services.clients.setStatus(orgId, created.client_id, 'disabled', OPERATOR_CONTEXT)).status).toBe('disabled');
     const row = await db.knex('api_clients').where({ id: created.id }).first();
     expect(row.disabled_at).toBeInstanceOf(Date);
-    expect((await services.clients.setStatus(orgId, created.id, 'active')).status).toBe('active');
+    expect((await services.clients.setStatus(orgId, created.id, 'active', OPERATOR_CONTEXT)).status).toBe('active');
     expect((await db.knex('api_clients').where({ id: created.id }).first()).disabled_at).toBeNull();
   });
 });

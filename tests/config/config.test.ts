@@ -21,6 +21,12 @@ describe('loadConfig', () => {
       trustProxy: false,
       logLevel: 'info',
       shutdownTimeoutSeconds: 10,
+      sessionTtlSeconds: 28800,
+      loginMaxFailuresPerAccount: 5,
+      loginMaxFailuresPerIp: 20,
+      loginFailureWindowSeconds: 900,
+      defaultMaxApiClients: 3,
+      defaultMaxRestrictedTokens: 3,
       catalogFile: path.join(projectRoot, 'config/catalog.json'),
     });
   });

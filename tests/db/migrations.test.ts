@@ -1,5 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { migrationNames } from '../../migrations/index.js';
 import { isReady, migrateLatest } from '../../server/db/database.js';
+
+const TABLES = ['api_clients', 'audit_events', 'memberships', 'organizations', 'restricted_tokens', 'sessions', 'signing_keys', 'users'];
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -25,17 +28,17 @@ const constraintNames = async () =>
 describe('migrations', () => {
   it('run to latest, roll back to zero, and run to latest again', async () => {
     expect(await isReady(db.knex)).toBe(false);
-    expect(await migrateLatest(db)).toEqual(['20261122_0001_initial']);
+    expect(await migrateLatest(db)).toEqual(migrationNames);
     expect(await isReady(db.knex)).toBe(true);
-    expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
+    expect(await tables()).toEqual(TABLES);
 
     await db.knex.migrate.rollback(undefined, true);
     expect(await tables()).toEqual([]);
     expect(await isReady(db.knex)).toBe(false);
 
-    expect(await migrateLatest(db)).toEqual(['20261122_0001_initial']);
+    expect(await migrateLatest(db)).toEqual(migrationNames);
     expect(await migrateLatest(db)).toEqual([]);
-    expect(await tables()).toEqual(['api_clients', 'organizations', 'signing_keys']);
+    expect(await tables()).toEqual(TABLES);
   });
 
   it('names every constraint and index after its table and columns', async () => {
@@ -46,11 +49,23 @@ describe('migrations', () => {
     expect(indexes.sort()).toEqual([
       'api_clients__client_id',
       'api_clients__org_id__name',
+      'api_clients__org_id__status',
       'api_clients__pkey',
+      'audit_events__org_id__at',
+      'audit_events__pkey',
+      'memberships__pkey',
+      'memberships__user_id',
       'organizations__pkey',
+      'restricted_tokens__org_id__name',
+      'restricted_tokens__pkey',
+      'restricted_tokens__token_hash',
+      'sessions__pkey',
+      'sessions__user_id',
       'signing_keys__active',
       'signing_keys__kid',
       'signing_keys__pkey',
+      'users__email',
+      'users__pkey',
     ]);
   });
 
@@ -72,5 +87,16 @@ describe('migrations', () => {
     await expect(db.knex('organizations').insert({ name: '  ' })).rejects.toThrow(/organizations__name_length/);
     await db.knex('api_clients').insert(base);
     await expect(db.knex('api_clients').insert(base)).rejects.toThrow(/api_clients__client_id/);
+  });
+
+  it('keeps audit events append-only: UPDATE, DELETE and TRUNCATE fail', async () => {
+    await migrateLatest(db);
+    await db.knex('audit_events').insert({ action: 'test.event', actor_type: 'operator', actor_name: 'operator' });
+    const before = await db.knex('audit_events').count({ count: '*' }).first();
+    await expect(db.knex('audit_events').update({ action: 'tampered' })).rejects.toThrow(/audit events cannot be changed or deleted/);
+    await expect(db.knex('audit_events').del()).rejects.toThrow(/audit events cannot be changed or deleted/);
+    await expect(db.knex.raw('truncate audit_events')).rejects.toThrow(/audit events cannot be changed or deleted/);
+    expect(await db.knex('audit_events').count({ count: '*' }).first()).toEqual(before);
+    expect(await db.knex('audit_events').where({ action: 'tampered' }).first()).toBeUndefined();
   });
 });

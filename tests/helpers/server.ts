@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import type { Database } from '../../server/db/database.js';
 import { startServer, type RunningServer } from '../../server/runtime.js';
 import { createServices, type Services } from '../../server/services.js';
-import { OPERATOR } from '../../server/shared/actor.js';
+import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -40,6 +40,9 @@ export function testEnv(port: number, env: Record<string, string> = {}): Record<
     KEY_ENCRYPTION_SECRET: TEST_KEY_ENCRYPTION_SECRET,
     LOG_LEVEL: 'info',
     DATA_DIR: tempDir(),
+    // Tests create many credentials per organization; the limit tests set their own.
+    DEFAULT_MAX_API_CLIENTS: '0',
+    DEFAULT_MAX_RESTRICTED_TOKENS: '0',
     ...env,
   };
 }
@@ -97,11 +100,11 @@ export async function startTestServer(
     services,
     logs,
     async createClient(input = {}, orgId?: string) {
-      const org = orgId ?? (await services.orgs.create({ name: `Org ${Math.random().toString(36).slice(2, 8)}` })).id;
+      const org = orgId ?? (await services.orgs.create({ name: `Org ${Math.random().toString(36).slice(2, 8)}` }, OPERATOR_CONTEXT)).id;
       const created = await services.clients.create(
         org,
         { name: 'Payroll export', scopes: ['payroll:Read', 'employees:Read'], ...input },
-        OPERATOR,
+        OPERATOR_CONTEXT,
       );
       return {
         id: created.id,

@@ -1,3 +1,4 @@
+import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
 // RFC 6749 §5.2 error responses of the token endpoint, each asserted whole.
 import { basic, postToken } from '../helpers/oauth.js';
 import { startTestServer, type TestClient, type TestServer } from '../helpers/server.js';
@@ -123,16 +124,16 @@ describe('POST /oauth/token client authentication failures', () => {
   it('answers a disabled client with invalid_client, even right after a cached success', async () => {
     const victim = await server.createClient({}, client.org_id);
     expect((await postToken(server.url, grant, { authorization: basic(victim.client_id, victim.client_secret) })).status).toBe(200);
-    await server.services.clients.setStatus(victim.org_id, victim.id, 'disabled');
+    await server.services.clients.setStatus(victim.org_id, victim.id, 'disabled', OPERATOR_CONTEXT);
     await expectInvalidClient(victim.client_id, victim.client_secret);
-    await server.services.clients.setStatus(victim.org_id, victim.id, 'active');
+    await server.services.clients.setStatus(victim.org_id, victim.id, 'active', OPERATOR_CONTEXT);
     expect((await postToken(server.url, grant, { authorization: basic(victim.client_id, victim.client_secret) })).status).toBe(200);
   });
 
   it('answers a deleted client with invalid_client', async () => {
     const victim = await server.createClient({}, client.org_id);
     expect((await postToken(server.url, grant, { authorization: basic(victim.client_id, victim.client_secret) })).status).toBe(200);
-    await server.services.clients.delete(victim.org_id, victim.id);
+    await server.services.clients.delete(victim.org_id, victim.id, OPERATOR_CONTEXT);
     await expectInvalidClient(victim.client_id, victim.client_secret);
   });
 

@@ -1,3 +1,4 @@
+import { migrationNames } from '../../migrations/index.js';
 // The operator's first run on the embedded database: server and CLI as separate processes sharing
 // DATA_DIR, a token from a real OAuth client, verified with jose.
 import { decodeProtectedHeader } from 'jose';
@@ -13,7 +14,7 @@ beforeAll(async () => {
   env = testEnv(await freePort(), { DATABASE_URL: '', KEY_REFRESH_INTERVAL_SECONDS: '1' });
   // Before any server: the CLI opens the embedded database itself.
   const migrated = await runCli(['migrate', '--json'], env);
-  expect(migrated).toMatchObject({ code: 0, json: { applied: ['20261122_0001_initial'] } });
+  expect(migrated).toMatchObject({ code: 0, json: { applied: migrationNames } });
   server = await spawnServer(env);
 });
 afterAll(async () => {
@@ -45,7 +46,13 @@ describe('latchkey CLI on the embedded database while the server runs', () => {
   it('creates an org and a client whose token verifies against the JWKS, and manages the client', async () => {
     const org = await runCli(['orgs', 'create', '--name', 'Acme', '--json'], env);
     expect(org.code).toBe(0);
-    expect(org.json).toEqual({ id: expect.any(String), name: 'Acme', created_at: expect.any(String), updated_at: expect.any(String) });
+    expect(org.json).toEqual({
+      id: expect.any(String),
+      name: 'Acme',
+      limits: { max_api_clients: 0, max_restricted_tokens: 0 },
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
 
     const created = await runCli(
       ['clients', 'create', '--org', org.json.id, '--name', 'Payroll export', '--scopes', 'payroll:Read employees:Read',

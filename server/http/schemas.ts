@@ -1,0 +1,94 @@
+// Response shapes of the management API, shared by the routes and the OpenAPI document.
+import { z } from 'zod';
+import { ROLES } from '../auth/permissions.js';
+
+const timestamp = z.string().meta({ format: 'date-time' });
+
+export const actorSchema = z
+  .object({ type: z.enum(['operator', 'user', 'client']), id: z.string().nullable(), name: z.string() })
+  .meta({ id: 'Actor' });
+
+export const apiClientSchema = z
+  .object({
+    id: z.string(),
+    client_id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    allowed_origins: z.array(z.string()),
+    scopes: z.array(z.string()),
+    status: z.enum(['active', 'disabled']),
+    secret_last4: z.string(),
+    expires_at: timestamp.nullable(),
+    created_at: timestamp,
+    created_by: actorSchema,
+    updated_at: timestamp,
+    last_used_at: timestamp.nullable(),
+  })
+  .strict()
+  .meta({ id: 'ApiClient' });
+
+export const apiClientWithSecretSchema = apiClientSchema
+  .extend({ client_secret: z.string().meta({ description: 'shown in this answer only' }) })
+  .meta({ id: 'ApiClientWithSecret' });
+
+export const rotatedClientSchema = apiClientWithSecretSchema
+  .extend({ previous_secret_expires_at: timestamp.nullable().meta({ description: 'until when the old secret still works' }) })
+  .meta({ id: 'RotatedApiClient' });
+
+export const restrictedTokenSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    allowed_ips: z.array(z.string()),
+    scopes: z.array(z.string()),
+    token_last4: z.string(),
+    expires_at: timestamp.nullable(),
+    created_at: timestamp,
+    created_by: actorSchema,
+    last_used_at: timestamp.nullable(),
+  })
+  .strict()
+  .meta({ id: 'RestrictedToken' });
+
+export const restrictedTokenWithTokenSchema = restrictedTokenSchema
+  .extend({ token: z.string().meta({ description: 'shown in this answer only' }) })
+  .meta({ id: 'RestrictedTokenWithToken' });
+
+export const organizationSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    limits: z.object({ max_api_clients: z.number().int(), max_restricted_tokens: z.number().int() }).strict(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .strict()
+  .meta({ id: 'Organization' });
+
+export const memberSchema = z
+  .object({
+    user_id: z.string(),
+    email: z.string(),
+    role: z.enum(ROLES),
+    can_manage_credentials: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .strict()
+  .meta({ id: 'Member' });
+
+export const auditEventSchema = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    action: z.string(),
+    actor: actorSchema,
+    target: z.object({ type: z.string(), id: z.string().nullable(), name: z.string().nullable() }).strict().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .meta({ id: 'AuditEvent' });
+
+export const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).strict();

@@ -1,0 +1,36 @@
+// Revoke all: disables every API client and deletes every restricted token of an organization in
+// one transaction. The token endpoint reads each client's row on every request, so this takes
+// effect at once on every instance.
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { createAuditRepository } from '../audit/audit.repository.js';
+import { createClientsRepository } from '../clients/clients.repository.js';
+import { createRestrictedTokensRepository } from '../restricted-tokens/restricted-tokens.repository.js';
+import type { RequestContext } from '../shared/actor.js';
+import { AppError } from '../shared/errors.js';
+import { inTransaction } from '../shared/transaction.js';
+import { parseInput } from '../shared/validation.js';
+import type { OrgsService } from './orgs.service.js';
+
+export const revokeAllSchema = z.object({ confirm: z.string({ error: 'is required: the organization\'s name' }) }).strict();
+
+export function createRevokeAll({ db, orgs }: { db: Knex; orgs: OrgsService }) {
+  return async function revokeAll(orgId: string, input: unknown, context: RequestContext) {
+    const { confirm } = parseInput(revokeAllSchema, input);
+    return inTransaction(db, async (trx) => {
+      const org = await orgs.lock(trx, orgId);
+      if (confirm !== org.name) {
+        throw AppError.invalidRequest('confirm: must be exactly the organization\'s name');
+      }
+      const clients = await createClientsRepository(trx).disableAll(orgId);
+      const tokens = await createRestrictedTokensRepository(trx).deleteAll(orgId);
+      await createAuditRepository(trx).insert(context, {
+        orgId,
+        action: 'org.revoke_all',
+        target: { type: 'organization', id: org.id, name: org.name },
+        metadata: { api_clients_disabled: clients.map((client) => client.client_id), restricted_tokens_deleted: tokens.map((token) => token.id) },
+      });
+      return { api_clients_disabled: clients.length, restricted_tokens_deleted: tokens.length };
+    });
+  };
+}

@@ -1,0 +1,17 @@
+import type { Knex } from 'knex';
+
+/** Runs `work` in a transaction: a change and its audit event commit together or not at all. */
+export function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(work);
+}
+
+/** The names of the fields whose values differ, with both values: an audit metadata diff. */
+export function diff<T extends Record<string, unknown>>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [key, value] of Object.entries(after)) {
+    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value)) {
+      changes[key] = { from: before[key], to: value };
+    }
+  }
+  return changes;
+}
