@@ -2,6 +2,7 @@
 // Bearer JWT), authorization on the :org parameter, and the OpenAPI document.
 import { parse as parseCookies } from 'cookie';
 import express, { type Request } from 'express';
+import ipaddr from 'ipaddr.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/index.js';
 import { auditRoutes } from '../audit/audit.routes.js';
@@ -27,6 +28,16 @@ export interface V1Deps {
   catalog: Catalog;
   services: Services;
   auth: AuthService;
+}
+
+/** The caller's address as TRUST_PROXY allows it to be read; IPv4-mapped IPv6 shown as IPv4. */
+export function clientIp(req: Request): string | null {
+  if (!req.ip) return null;
+  try {
+    return ipaddr.process(req.ip).toString();
+  } catch {
+    return req.ip;
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -109,7 +120,7 @@ export function createV1Router(deps: V1Deps) {
 
   const contextOf = (req: Request, principal: Principal | undefined): RequestContext => ({
     actor: principal ? actorOf(principal) : { type: 'user', id: null, name: 'anonymous' },
-    ip: req.ip ?? null,
+    ip: clientIp(req),
     userAgent: req.get('user-agent') ?? null,
   });
 
