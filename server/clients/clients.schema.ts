@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_CHARACTERS } from '../shared/validation.js';
+import { canonicalEntries, CONTROL_CHARACTERS, futureDateTime } from '../shared/validation.js';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -46,21 +46,7 @@ export const clientDescription = z
 export const allowedOrigins = z
   .array(z.string({ error: 'must be a list of origins' }), { error: 'must be a list of origins' })
   .max(50, 'must hold at most 50 origins')
-  .transform((origins, ctx) => {
-    const canonical: string[] = [];
-    origins.forEach((origin, index) => {
-      try {
-        const value = canonicalOrigin(origin);
-        if (canonical.includes(value)) {
-          ctx.addIssue({ code: 'custom', path: [index], message: `duplicates ${value}` });
-        }
-        canonical.push(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: [index], message: `${JSON.stringify(origin)} ${(error as Error).message}` });
-      }
-    });
-    return canonical;
-  });
+  .transform((origins, ctx) => canonicalEntries(origins, canonicalOrigin, ctx));
 
 export const createClientSchema = z
   .object({
@@ -71,11 +57,7 @@ export const createClientSchema = z
       .array(z.string(), { error: 'is required: a non-empty list of scopes from the catalog' })
       .min(1, 'must hold at least one scope')
       .max(100, 'must hold at most 100 scopes'),
-    expires_at: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
-      .nullish()
-      .transform((value) => (value ? new Date(value) : null))
-      .refine((value) => value === null || value.getTime() > Date.now(), 'must be in the future'),
+    expires_at: futureDateTime,
   })
   .strict();
 

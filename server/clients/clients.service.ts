@@ -9,7 +9,7 @@ import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { generateClientId, generateClientSecret, hashSecret, lastFour } from '../shared/secrets.js';
 import { diff, inTransaction } from '../shared/transaction.js';
-import { parseInput } from '../shared/validation.js';
+import { parseInput, rejectImmutableFields } from '../shared/validation.js';
 import { createClientSchema, IMMUTABLE_CLIENT_FIELDS, rotateSecretSchema, updateClientSchema } from './clients.schema.js';
 import { createClientsRepository, type ApiClientRow } from './clients.repository.js';
 
@@ -122,10 +122,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
 
     /** Name, description and allowed origins only; anything else is a 400 naming the field. */
     async update(orgId: string, id: string, input: unknown, context: RequestContext) {
-      if (input && typeof input === 'object' && !Array.isArray(input)) {
-        const immutable = Object.keys(input).find((key) => key in IMMUTABLE_CLIENT_FIELDS);
-        if (immutable) throw AppError.invalidRequest(IMMUTABLE_CLIENT_FIELDS[immutable] as string);
-      }
+      rejectImmutableFields(input, IMMUTABLE_CLIENT_FIELDS);
       const changes = parseInput(updateClientSchema, input);
       return inTransaction(db, async (trx) => {
         const before = await requireClient(orgId, id, trx, true);

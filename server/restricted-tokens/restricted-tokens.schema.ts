@@ -1,6 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { clientName } from '../clients/clients.schema.js';
+import { canonicalEntries, futureDateTime } from '../shared/validation.js';
 
 function parseStrict(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   if (ipaddr.IPv4.isValidFourPartDecimal(address)) return ipaddr.IPv4.parse(address);
@@ -45,19 +46,7 @@ export const allowedIps = z
   .array(z.string({ error: 'must be a list of IP addresses or CIDRs' }), { error: 'is required: a list of IP addresses or CIDRs' })
   .min(1, 'must hold at least one IP address or CIDR')
   .max(100, 'must hold at most 100 entries')
-  .transform((entries, ctx) => {
-    const canonical: string[] = [];
-    entries.forEach((entry, index) => {
-      try {
-        const value = canonicalIp(entry);
-        if (canonical.includes(value)) ctx.addIssue({ code: 'custom', path: [index], message: `duplicates ${value}` });
-        canonical.push(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: [index], message: `${JSON.stringify(entry)} ${(error as Error).message}` });
-      }
-    });
-    return canonical;
-  });
+  .transform((entries, ctx) => canonicalEntries(entries, canonicalIp, ctx));
 
 export const createRestrictedTokenSchema = z
   .object({
@@ -67,11 +56,7 @@ export const createRestrictedTokenSchema = z
       .array(z.string(), { error: 'is required: a non-empty list of restricted scopes from the catalog' })
       .min(1, 'must hold at least one scope')
       .max(50, 'must hold at most 50 scopes'),
-    expires_at: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
-      .nullish()
-      .transform((value) => (value ? new Date(value) : null))
-      .refine((value) => value === null || value.getTime() > Date.now(), 'must be in the future'),
+    expires_at: futureDateTime,
   })
   .strict();
 

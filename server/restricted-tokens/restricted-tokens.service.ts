@@ -9,7 +9,7 @@ import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { generateRestrictedToken, hashToken, lastFour } from '../shared/secrets.js';
 import { diff, inTransaction } from '../shared/transaction.js';
-import { parseInput } from '../shared/validation.js';
+import { parseInput, rejectImmutableFields } from '../shared/validation.js';
 import { createRestrictedTokensRepository, type RestrictedTokenRow } from './restricted-tokens.repository.js';
 import { createRestrictedTokenSchema, IMMUTABLE_TOKEN_FIELDS, updateRestrictedTokenSchema } from './restricted-tokens.schema.js';
 
@@ -97,10 +97,7 @@ export function createRestrictedTokensService({ db, orgs, catalog }: { db: Knex;
 
     /** Name and allowed IPs only; anything else is a 400 naming the field. */
     async update(orgId: string, id: string, input: unknown, context: RequestContext) {
-      if (input && typeof input === 'object' && !Array.isArray(input)) {
-        const immutable = Object.keys(input).find((key) => key in IMMUTABLE_TOKEN_FIELDS);
-        if (immutable) throw AppError.invalidRequest(IMMUTABLE_TOKEN_FIELDS[immutable] as string);
-      }
+      rejectImmutableFields(input, IMMUTABLE_TOKEN_FIELDS);
       const changes = parseInput(updateRestrictedTokenSchema, input);
       return inTransaction(db, async (trx) => {
         const before = await requireToken(orgId, id, trx, true);
