@@ -48,3 +48,12 @@ export function scopesMay(scopes: ReadonlySet<string>, permission: Permission): 
   for (const scope of scopes) if (SCOPE_GRANTS[scope]?.includes(permission)) return true;
   return false;
 }
+
+/**
+ * A management scope may be given to a new API client only by a caller who holds everything
+ * that scope grants: a developer cannot mint a client that manages members.
+ */
+export function mayGrantScope(holds: (permission: Permission) => boolean, scope: string): boolean {
+  const grants = SCOPE_GRANTS[scope];
+  return grants === undefined || grants.every(holds);
+}

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { apiClientSchema, apiClientWithSecretSchema, rotatedClientSchema } from '../http/schemas.js';
 import { route } from '../http/route.js';
+import { mayGrantScope } from '../auth/permissions.js';
 import type { Services } from '../services.js';
+import { AppError } from '../shared/errors.js';
 import { createClientSchema, rotateSecretSchema, updateClientSchema } from './clients.schema.js';
 
 const orgParams = z.object({ org: z.string() });
@@ -19,7 +21,16 @@ export function clientsRoutes(services: Services) {
       method: 'post', path: '/orgs/:org/clients', tag: 'API clients', auth: 'clients:write',
       summary: 'Create an API client; the answer holds its secret, shown only this once',
       params: orgParams, body: createClientSchema, status: 201, response: apiClientWithSecretSchema,
-      handler: ({ params, body, context }) => clients.create(params.org, body, context),
+      handler: ({ params, body, context, holds }) => {
+        const scopes = (body as { scopes?: unknown }).scopes;
+        const ungrantable = Array.isArray(scopes)
+          ? scopes.filter((scope) => typeof scope === 'string' && !mayGrantScope((permission) => holds(params.org, permission), scope))
+          : [];
+        if (ungrantable.length > 0) {
+          throw new AppError(403, 'forbidden', `you cannot give an API client ${ungrantable.join(', ')}: it grants more than you hold`);
+        }
+        return clients.create(params.org, body, context);
+      },
     }),
     route({
       method: 'get', path: '/orgs/:org/clients/:id', tag: 'API clients', auth: 'clients:read',
@@ -48,7 +59,7 @@ export function clientsRoutes(services: Services) {
     route({
       method: 'post', path: '/orgs/:org/clients/:id/rotate-secret', tag: 'API clients', auth: 'clients:write',
       summary: 'Issue a new secret, shown once; the old one stops at once or after grace_period_seconds',
-      params: clientParams, body: rotateSecretSchema, status: 200, response: rotatedClientSchema,
+      params: clientParams, body: rotateSecretSchema, bodyOptional: true, status: 200, response: rotatedClientSchema,
       handler: ({ params, body, context }) => clients.rotateSecret(params.org, params.id, body, context),
     }),
   ];

@@ -142,6 +142,9 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
     /** active -> disabled, or (operator only) disabled -> active within the limit. */
     async setStatus(orgId: string, id: string, status: ApiClientRow['status'], context: RequestContext) {
       return inTransaction(db, async (trx) => {
+        const current = await requireClient(orgId, id, trx);
+        if (current.status === status) return toApiClientJson(current);
+        // Organization before client, the order create takes its locks in.
         if (status === 'active') await assertBelowLimit(trx, orgId);
         const row = await requireClient(orgId, id, trx, true);
         if (row.status === status) return toApiClientJson(row);

@@ -21,6 +21,8 @@ export interface HandlerInput<P, Q> {
   /** Set whenever auth is not 'none'. */
   principal: Principal;
   context: RequestContext;
+  /** Whether the caller holds a permission in an organization (for rules that depend on the body). */
+  holds: (orgId: string, permission: Permission) => boolean;
   req: Request;
   res: Response;
 }
@@ -44,6 +46,8 @@ export interface RouteDefinition<
    * one documents the body in OpenAPI; the route only requires a JSON body to be present.
    */
   body?: B;
+  /** The body may be left out entirely (all its fields are optional). */
+  bodyOptional?: boolean;
   status: number;
   /** The success body; null for an empty answer. */
   response: R | null;
@@ -84,6 +88,7 @@ function invalid(where: string, error: z.ZodError): AppError {
 export interface MountDeps {
   authenticate: (req: Request) => Promise<Principal>;
   authorize: (principal: Principal, orgId: string, permission: Permission) => Promise<void>;
+  holds: (principal: Principal, orgId: string, permission: Permission) => boolean;
   contextOf: (req: Request, principal: Principal | undefined) => RequestContext;
   /** Check every answer against its schema (tests). */
   validateResponses: boolean;
@@ -105,7 +110,10 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: MountDeps)
         if (!query.success) throw invalid('query', query.error);
 
         let body: unknown;
-        if (definition.body) {
+        const bodyless = !req.headers['content-type'] && Number(req.headers['content-length'] ?? 0) === 0;
+        if (definition.body && definition.bodyOptional && bodyless) {
+          body = {};
+        } else if (definition.body) {
           if (!req.is('application/json')) {
             throw AppError.invalidRequest('the request body must be JSON (Content-Type: application/json)');
           }
@@ -121,6 +129,7 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: MountDeps)
           body,
           principal: principal as Principal,
           context: deps.contextOf(req, principal),
+          holds: (orgId, permission) => (principal ? deps.holds(principal, orgId, permission) : false),
           req,
           res,
         });

@@ -97,6 +97,15 @@ export function createV1Router(deps: V1Deps) {
     return principal;
   }
 
+  /** Whether the principal holds `permission` in the organization (no exception). */
+  function holds(principal: Principal, orgId: string, permission: Permission): boolean {
+    if (principal.kind === 'user') {
+      const membership = principal.memberships.get(orgId);
+      return membership !== undefined && memberMay(membership, permission);
+    }
+    return principal.orgId === orgId && scopesMay(principal.scopes, permission);
+  }
+
   async function authorize(principal: Principal, orgId: string, permission: Permission) {
     if (principal.kind === 'user') {
       const membership = principal.memberships.get(orgId);
@@ -127,6 +136,7 @@ export function createV1Router(deps: V1Deps) {
   mountRoutes(router, routes, {
     authenticate,
     authorize,
+    holds,
     contextOf,
     validateResponses: config.nodeEnv !== 'production',
   });

@@ -42,6 +42,17 @@ export type MemberJson = ReturnType<typeof toMemberJson>;
 
 const target = (row: Pick<MemberRow, 'user_id' | 'email'>) => ({ type: 'user', id: row.user_id, name: row.email });
 
+/**
+ * Admin is the one role that can revoke everything and manage members: only a signed-in admin
+ * (or the operator) may grant it, take it away, or remove an admin. A machine caller holding
+ * members:write could otherwise mint itself an admin.
+ */
+function assertMayTouchAdmin(context: RequestContext, touchesAdmin: boolean) {
+  if (touchesAdmin && context.actor.type === 'client') {
+    throw new AppError(403, 'forbidden', 'only an organization admin can grant, change or remove the admin role');
+  }
+}
+
 export function createMembersService({ db, orgs, bcryptCost }: { db: Knex; orgs: OrgsService; bcryptCost: number }) {
   async function requireMember(trx: Knex, orgId: string, userId: string, lock = false) {
     await orgs.require(orgId, trx);
@@ -66,6 +77,7 @@ export function createMembersService({ db, orgs, bcryptCost }: { db: Knex; orgs:
      */
     async add(orgId: string, input: unknown, context: RequestContext) {
       const parsed = parseInput(addMemberSchema, input);
+      assertMayTouchAdmin(context, parsed.role === 'admin');
       await orgs.require(orgId);
       const password = randomToken(18);
       const passwordHash = await hashSecret(password, bcryptCost);
@@ -99,6 +111,7 @@ export function createMembersService({ db, orgs, bcryptCost }: { db: Knex; orgs:
       const changes = parseInput(updateMemberSchema, input);
       return inTransaction(db, async (trx) => {
         const before = await requireMember(trx, orgId, userId, true);
+        assertMayTouchAdmin(context, changes.role === 'admin' || (before.role === 'admin' && changes.role !== undefined));
         if (changes.role !== undefined && changes.role !== 'admin') await assertAdminRemains(trx, orgId, before);
         const changed = diff(before as unknown as Record<string, unknown>, changes);
         if (Object.keys(changed).length === 0) return toMemberJson(before);
@@ -113,6 +126,7 @@ export function createMembersService({ db, orgs, bcryptCost }: { db: Knex; orgs:
     async remove(orgId: string, userId: string, context: RequestContext) {
       return inTransaction(db, async (trx) => {
         const member = await requireMember(trx, orgId, userId, true);
+        assertMayTouchAdmin(context, member.role === 'admin');
         await assertAdminRemains(trx, orgId, member);
         await createMembersRepository(trx).deleteMembership(orgId, member.user_id);
         await createAuditRepository(trx).insert(context, { orgId, action: 'member.removed', target: target(member), metadata: { role: member.role } });

@@ -1,6 +1,6 @@
 // API clients through the management API, checked where it matters: at the token endpoint.
 import type * as oauth from 'oauth4webapi';
-import { orgWithAdmin, type SignedIn } from '../helpers/api.js';
+import { addUser, machine, orgWithAdmin, signIn, type SignedIn } from '../helpers/api.js';
 import { basic, discover, postToken, requestToken, verifyAccessToken } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
@@ -154,7 +154,8 @@ describe('POST /v1/orgs/:org/clients/:id/rotate-secret', () => {
   it('without a grace period: the new secret works and the old one is refused at once', async () => {
     const client = await createClient();
     expect(await tokenStatus(client.client_id, client.client_secret)).toBe(200); // warms the verified-secret record
-    const rotated = await session.request('POST', `/v1/orgs/${orgId}/clients/${client.id}/rotate-secret`, {});
+    // Every field is optional, so the body may be left out.
+    const rotated = await session.request('POST', `/v1/orgs/${orgId}/clients/${client.id}/rotate-secret`);
     expect(rotated.status).toBe(200);
     expect(rotated.body).toMatchObject({
       id: client.id,
@@ -208,6 +209,27 @@ describe('POST /v1/orgs/:org/clients/:id/rotate-secret', () => {
   });
 });
 
+describe('who may grant what', () => {
+  it('refuses a management scope the caller does not hold itself', async () => {
+    const { org, session: admin } = await orgWithAdmin(server);
+    const dev = await addUser(server, org.id, 'developer');
+    const developer = await signIn(server, dev.email, dev.password);
+    const refused = await developer.request('POST', `/v1/orgs/${org.id}/clients`, { name: 'escalator', scopes: ['payroll:Read', 'members:write'] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ error: 'forbidden', error_description: 'you cannot give an API client members:write: it grants more than you hold' });
+    expect(await server.db.knex('api_clients').where({ org_id: org.id, name: 'escalator' }).first()).toBeUndefined();
+    // What a developer holds, it may hand on; an admin holds everything.
+    expect((await developer.request('POST', `/v1/orgs/${org.id}/clients`, { name: 'automation', scopes: ['credentials:write', 'audit:read'] })).status).toBe(201);
+    expect((await admin.request('POST', `/v1/orgs/${org.id}/clients`, { name: 'provisioner', scopes: ['members:write'] })).status).toBe(201);
+
+    const bot = await machine(server, org.id, ['credentials:write']);
+    const botRefused = await bot.request('POST', `/v1/orgs/${org.id}/clients`, { name: 'bot child', scopes: ['audit:read'] });
+    expect(botRefused.status).toBe(403);
+    expect(botRefused.body).toEqual({ error: 'forbidden', error_description: 'you cannot give an API client audit:read: it grants more than you hold' });
+    expect((await bot.request('POST', `/v1/orgs/${org.id}/clients`, { name: 'bot child', scopes: ['credentials:read', 'payroll:Read'] })).status).toBe(201);
+  });
+});
+
 describe('limits', () => {
   it('answers 409 past the organization\'s limit and counts only active, live, unexpired clients', async () => {
     const { org, session: admin } = await orgWithAdmin(server);
@@ -226,12 +248,14 @@ describe('limits', () => {
     expect((await admin.request('GET', `/v1/orgs/${org.id}/clients`)).body).toHaveLength(2);
 
     await admin.request('POST', `/v1/orgs/${org.id}/clients/${first.body.id}/disable`);
-    expect((await create('three')).status).toBe(201);
+    const third = await create('three');
+    expect(third.status).toBe(201);
     await admin.request('DELETE', `/v1/orgs/${org.id}/clients/${second.body.id}`);
     expect((await create('four')).status).toBe(201);
     expect((await create('five')).status).toBe(409);
-    // The operator cannot re-enable past the limit either.
+    // The operator cannot re-enable past the limit either; an already active client is no change.
     await expect(server.services.clients.setStatus(org.id, first.body.id, 'active', OPERATOR_CONTEXT)).rejects.toMatchObject({ status: 409 });
+    expect((await server.services.clients.setStatus(org.id, third.body.id, 'active', OPERATOR_CONTEXT)).status).toBe('active');
 
     await server.services.orgs.setLimits(org.id, { max_api_clients: 0 }, OPERATOR_CONTEXT);
     expect((await create('unlimited')).status).toBe(201);

@@ -1,5 +1,5 @@
 // Organization members: adding (with a show-once password for new users), roles, the last admin.
-import { addUser, anonymous, orgWithAdmin, signIn } from '../helpers/api.js';
+import { addUser, anonymous, machine, orgWithAdmin, signIn } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -85,6 +85,23 @@ describe('members', () => {
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ error: 'invalid_request', error_description: description });
     expect(await server.db.knex('users').count({ count: '*' }).first()).toEqual(usersBefore);
+  });
+
+  it('lets a machine caller with members:write manage members but never the admin role', async () => {
+    const { org, admin } = await orgWithAdmin(server);
+    const bot = await machine(server, org.id, ['members:write']);
+    const refusal = { error: 'forbidden', error_description: 'only an organization admin can grant, change or remove the admin role' };
+    const added = await bot.request('POST', `/v1/orgs/${org.id}/members`, { email: 'bot-made@example.com', role: 'developer' });
+    expect(added.status).toBe(201);
+    const grant = await bot.request('POST', `/v1/orgs/${org.id}/members`, { email: 'would-be-admin@example.com', role: 'admin' });
+    expect(grant.status).toBe(403);
+    expect(grant.body).toEqual(refusal);
+    expect(await server.db.knex('users').where({ email: 'would-be-admin@example.com' }).first()).toBeUndefined();
+    expect((await bot.request('PATCH', `/v1/orgs/${org.id}/members/${added.body.user_id}`, { role: 'admin' })).body).toEqual(refusal);
+    expect((await bot.request('PATCH', `/v1/orgs/${org.id}/members/${admin.userId}`, { role: 'member' })).body).toEqual(refusal);
+    expect((await bot.request('DELETE', `/v1/orgs/${org.id}/members/${admin.userId}`)).body).toEqual(refusal);
+    expect((await server.db.knex('memberships').where({ org_id: org.id, user_id: admin.userId }).first()).role).toBe('admin');
+    expect((await bot.request('PATCH', `/v1/orgs/${org.id}/members/${added.body.user_id}`, { role: 'member' })).status).toBe(200);
   });
 
   it('is for admins: a developer can read members but not change them', async () => {
