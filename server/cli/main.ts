@@ -72,12 +72,16 @@ const given = (fields: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 
 function limitArgument(name: string) {
-  return (value: string): number | null => {
-    if (value === 'default') return null;
+  // "default" stays a string here: commander replaces a parser's null with ''.
+  return (value: string): number | 'default' => {
+    if (value === 'default') return 'default';
     if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number (0 = unlimited) or "default"`);
     return Number(value);
   };
 }
+
+/** A parsed limit as the service takes it: null means the server default. */
+const limitValue = (value: number | 'default' | undefined) => (value === 'default' ? null : value);
 
 export function buildCli(): Command {
   const program = new Command('latchkey')
@@ -112,9 +116,13 @@ export function buildCli(): Command {
     .option('--clients <n>', 'API clients (0 = unlimited, "default" = the server default)', limitArgument('--clients'))
     .option('--tokens <n>', 'restricted tokens (0 = unlimited, "default" = the server default)', limitArgument('--tokens'))
     .addOption(json())
-    .action((options: JsonFlag & { org: string; clients?: number | null; tokens?: number | null }) =>
+    .action((options: JsonFlag & { org: string; clients?: number | 'default'; tokens?: number | 'default' }) =>
       run(options, (services) =>
-        services.orgs.setLimits(options.org, given({ max_api_clients: options.clients, max_restricted_tokens: options.tokens }), op),
+        services.orgs.setLimits(
+          options.org,
+          given({ max_api_clients: limitValue(options.clients), max_restricted_tokens: limitValue(options.tokens) }),
+          op,
+        ),
       ),
     );
 
@@ -336,7 +344,12 @@ export async function runCli(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version requests end here too, with exit code 0.
+      // Help and version requests end here too, with exit code 0. Commander has already
+      // explained a usage error on stderr; --json callers get it as a document on stdout too.
+      if (wantsJson && error.exitCode !== 0) {
+        const description = error.message.replace(/^error: /, '');
+        process.stdout.write(`${JSON.stringify({ error: 'invalid_request', error_description: description }, null, 2)}\n`);
+      }
       return error.exitCode;
     }
     let body: { error: string; error_description: string };

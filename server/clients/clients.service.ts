@@ -60,7 +60,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
     const active = await createClientsRepository(trx).countActive(orgId);
     if (active >= limit) {
       throw AppError.conflict(
-        `this organization already has ${active} active API clients, its limit is ${limit}: disable or delete an API client to free a slot`,
+        `this organization is at its limit of active API clients (${active} of ${limit}): disable or delete an API client to free a slot`,
       );
     }
   }

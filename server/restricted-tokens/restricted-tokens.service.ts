@@ -61,7 +61,7 @@ export function createRestrictedTokensService({ db, orgs, catalog }: { db: Knex;
           const live = await repository.countLive(orgId);
           if (live >= limit) {
             throw AppError.conflict(
-              `this organization already has ${live} restricted tokens, its limit is ${limit}: delete a restricted token to free a slot`,
+              `this organization is at its limit of restricted tokens (${live} of ${limit}): delete a restricted token to free a slot`,
             );
           }
         }

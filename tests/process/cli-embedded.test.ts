@@ -135,6 +135,7 @@ describe('latchkey CLI on the embedded database while the server runs', () => {
     const usage = await runCli(['clients', 'create', '--json'], env);
     expect(usage.code).toBe(1);
     expect(usage.stderr).toContain("required option '--org <org_id>' not specified");
+    expect(usage.json).toEqual({ error: 'invalid_request', error_description: "required option '--org <org_id>' not specified" });
   });
 
   it('refuses a second server on the same DATA_DIR', async () => {

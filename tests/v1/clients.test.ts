@@ -242,7 +242,7 @@ describe('limits', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({
       error: 'conflict',
-      error_description: 'this organization already has 2 active API clients, its limit is 2: disable or delete an API client to free a slot',
+      error_description: 'this organization is at its limit of active API clients (2 of 2): disable or delete an API client to free a slot',
     });
     expect(Number((await server.db.knex('api_clients').where({ org_id: org.id }).count({ count: '*' }).first())?.count)).toBe(2);
     expect((await admin.request('GET', `/v1/orgs/${org.id}/clients`)).body).toHaveLength(2);

@@ -118,7 +118,7 @@ describe('PATCH and DELETE /v1/orgs/:org/restricted-tokens/:id', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({
       error: 'conflict',
-      error_description: 'this organization already has 1 restricted tokens, its limit is 1: delete a restricted token to free a slot',
+      error_description: 'this organization is at its limit of restricted tokens (1 of 1): delete a restricted token to free a slot',
     });
     await admin.request('DELETE', `/v1/orgs/${org.id}/restricted-tokens/${first.body.id}`);
     expect((await admin.request('POST', `/v1/orgs/${org.id}/restricted-tokens`, body)).status).toBe(201);
