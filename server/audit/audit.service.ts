@@ -1,7 +1,7 @@
 // Reading the audit log: filters, an opaque keyset cursor, JSON pages and CSV export.
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import type { OrgsService } from '../orgs/orgs.service.js';
+import { isUuid, type OrgsService } from '../orgs/orgs.service.js';
 import { AppError } from '../shared/errors.js';
 import { createAuditRepository, type AuditEventRow } from './audit.repository.js';
 
@@ -42,15 +42,27 @@ export type AuditEventJson = ReturnType<typeof toAuditEventJson>;
 
 const encodeCursor = (row: AuditEventRow) => Buffer.from(JSON.stringify([row.at.toISOString(), row.id])).toString('base64url');
 
+/** Years the database drivers can carry as a timestamptz (toISOString writes 0000 and +010000 otherwise). */
+const inDatabaseRange = (date: Date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
+
 function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    // Exactly what encodeCursor writes: anything else would reach the query as a value PostgreSQL refuses.
+    if (typeof at !== 'string' || typeof id !== 'string' || !isUuid(id)) throw new Error('bad');
     const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad');
+    if (Number.isNaN(date.getTime()) || !inDatabaseRange(date) || date.toISOString() !== at) throw new Error('bad');
     return { at: date, id };
   } catch {
     throw AppError.invalidRequest('cursor: is not a cursor this server gave out');
   }
+}
+
+function instant(field: 'from' | 'to', value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (!inDatabaseRange(date)) throw AppError.invalidRequest(`${field}: must be between the years 0001 and 9999`);
+  return date;
 }
 
 /** RFC 4180 field, with a leading quote on values a spreadsheet would run as a formula. */
@@ -66,8 +78,8 @@ export function createAuditService({ db, orgs }: { db: Knex; orgs: OrgsService }
   const repository = createAuditRepository(db);
 
   function filtersOf(query: AuditQuery) {
-    const from = query.from ? new Date(query.from) : undefined;
-    const to = query.to ? new Date(query.to) : undefined;
+    const from = instant('from', query.from);
+    const to = instant('to', query.to);
     if (from && to && from >= to) throw AppError.invalidRequest('from: must be before to');
     return {
       from,
@@ -96,8 +108,8 @@ export function createAuditService({ db, orgs }: { db: Knex; orgs: OrgsService }
     async *csv(orgId: string, query: AuditQuery): AsyncGenerator<string> {
       await orgs.require(orgId);
       const filters = filtersOf(query);
-      yield `${CSV_COLUMNS.join(',')}\r\n`;
       let before = query.cursor ? decodeCursor(query.cursor) : undefined;
+      yield `${CSV_COLUMNS.join(',')}\r\n`;
       for (;;) {
         const rows = await repository.list(orgId, { ...filters, before, limit: 1000 });
         for (const row of rows) {

@@ -14,13 +14,14 @@ import { createMembersRepository } from '../members/members.repository.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { hashToken, randomToken } from '../shared/secrets.js';
-import { parseInput } from '../shared/validation.js';
+import { inTransaction } from '../shared/transaction.js';
+import { parseInput, typeError } from '../shared/validation.js';
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
 
 export const loginSchema = z
   .object({
-    email: z.string({ error: 'is required' }).max(254, 'must be at most 254 characters'),
-    password: z.string({ error: 'is required' }).max(200, 'must be at most 200 characters'),
+    email: z.string({ error: typeError('a string') }).max(254, 'must be at most 254 characters'),
+    password: z.string({ error: typeError('a string') }).max(200, 'must be at most 200 characters'),
   })
   .strict();
 
@@ -65,10 +66,15 @@ export function createAuthService({ db, config, publicJwks }: AuthServiceDeps) {
     ]);
   }
 
-  async function auditLogin(action: 'user.login' | 'user.login_failed' | 'user.logout', user: { id: string | null; email: string }, origin: Origin) {
+  async function auditLogin(
+    action: 'user.login' | 'user.login_failed' | 'user.logout',
+    user: { id: string | null; email: string },
+    origin: Origin,
+    trx: Knex = db,
+  ) {
     const context: RequestContext = { actor: { type: 'user', id: user.id, name: user.email }, ...origin };
-    const audit = createAuditRepository(db);
-    const orgIds = user.id ? [...(await members.membershipsOf(user.id)).keys()] : [];
+    const audit = createAuditRepository(trx);
+    const orgIds = user.id ? [...(await createMembersRepository(trx).membershipsOf(user.id)).keys()] : [];
     const target = { type: 'user', id: user.id, name: user.email };
     if (orgIds.length === 0) await audit.insert(context, { orgId: null, action, target });
     for (const orgId of orgIds) await audit.insert(context, { orgId, action, target });
@@ -93,14 +99,18 @@ export function createAuthService({ db, config, publicJwks }: AuthServiceDeps) {
       const sessionId = randomToken();
       const csrfToken = randomToken(24);
       const expiresAt = new Date(Date.now() + config.sessionTtlSeconds * 1000);
-      await db('sessions').insert({ id_hash: hashToken(sessionId), user_id: user.id, csrf_token: csrfToken, expires_at: expiresAt });
-      await auditLogin('user.login', user, origin);
+      await inTransaction(db, async (trx) => {
+        await trx('sessions').insert({ id_hash: hashToken(sessionId), user_id: user.id, csrf_token: csrfToken, expires_at: expiresAt });
+        await auditLogin('user.login', user, origin, trx);
+      });
       return { sessionId, csrfToken, expiresAt, user };
     },
 
     async logout(principal: UserPrincipal, origin: Origin) {
-      await db('sessions').where({ id_hash: principal.sessionIdHash }).del();
-      await auditLogin('user.logout', { id: principal.userId, email: principal.email }, origin);
+      await inTransaction(db, async (trx) => {
+        await trx('sessions').where({ id_hash: principal.sessionIdHash }).del();
+        await auditLogin('user.logout', { id: principal.userId, email: principal.email }, origin, trx);
+      });
     },
 
     /** The signed-in user of a session cookie value, or null. */

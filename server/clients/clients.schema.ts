@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalEntries, CONTROL_CHARACTERS, futureDateTime } from '../shared/validation.js';
+import { canonicalEntries, CONTROL_CHARACTERS, futureDateTime, typeError } from '../shared/validation.js';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -30,7 +30,7 @@ export function canonicalOrigin(input: string): string {
 }
 
 export const clientName = z
-  .string({ error: 'is required' })
+  .string({ error: typeError('a string') })
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
@@ -44,7 +44,7 @@ export const clientDescription = z
   .refine((text) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text), 'must not contain control characters');
 
 export const allowedOrigins = z
-  .array(z.string({ error: 'must be a list of origins' }), { error: 'must be a list of origins' })
+  .array(z.string({ error: typeError('an origin') }), { error: typeError('a list of origins') })
   .max(50, 'must hold at most 50 origins')
   .transform((origins, ctx) => canonicalEntries(origins, canonicalOrigin, ctx));
 
@@ -54,7 +54,7 @@ export const createClientSchema = z
     description: clientDescription.default(''),
     allowed_origins: allowedOrigins.default([]),
     scopes: z
-      .array(z.string(), { error: 'is required: a non-empty list of scopes from the catalog' })
+      .array(z.string({ error: typeError('a scope name') }), { error: typeError('a list of scopes', 'a non-empty list of scopes from the catalog') })
       .min(1, 'must hold at least one scope')
       .max(100, 'must hold at most 100 scopes'),
     expires_at: futureDateTime,

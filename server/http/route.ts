@@ -106,7 +106,7 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: MountDeps)
         if (principal && definition.auth !== 'none' && definition.auth !== 'session') {
           await deps.authorize(principal, String((params.data as { org?: unknown }).org ?? ''), definition.auth);
         }
-        const query = definition.query ? definition.query.safeParse(req.query) : { success: true as const, data: {} };
+        const query = definition.query ? definition.query.safeParse(req.query, { reportInput: true }) : { success: true as const, data: {} };
         if (!query.success) throw invalid('query', query.error);
 
         let body: unknown;

@@ -5,7 +5,7 @@ import { createAuditRepository } from '../audit/audit.repository.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { diff, inTransaction } from '../shared/transaction.js';
-import { CONTROL_CHARACTERS, parseInput } from '../shared/validation.js';
+import { CONTROL_CHARACTERS, parseInput, typeError } from '../shared/validation.js';
 import { createOrgsRepository, type OrganizationRow } from './orgs.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -14,7 +14,7 @@ export const isUuid = (value: string) => UUID.test(value);
 export const createOrgSchema = z
   .object({
     name: z
-      .string({ error: 'is required' })
+      .string({ error: typeError('a string') })
       .trim()
       .min(1, 'must not be empty')
       .max(100, 'must be at most 100 characters')

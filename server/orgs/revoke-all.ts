@@ -9,10 +9,10 @@ import { createRestrictedTokensRepository } from '../restricted-tokens/restricte
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
 import { inTransaction } from '../shared/transaction.js';
-import { parseInput } from '../shared/validation.js';
+import { parseInput, typeError } from '../shared/validation.js';
 import type { OrgsService } from './orgs.service.js';
 
-export const revokeAllSchema = z.object({ confirm: z.string({ error: 'is required: the organization\'s name' }) }).strict();
+export const revokeAllSchema = z.object({ confirm: z.string({ error: typeError("the organization's name", "the organization's name") }) }).strict();
 
 export function createRevokeAll({ db, orgs }: { db: Knex; orgs: OrgsService }) {
   return async function revokeAll(orgId: string, input: unknown, context: RequestContext) {

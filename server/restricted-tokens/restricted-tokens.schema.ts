@@ -1,7 +1,7 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { clientName } from '../clients/clients.schema.js';
-import { canonicalEntries, futureDateTime } from '../shared/validation.js';
+import { canonicalEntries, futureDateTime, typeError } from '../shared/validation.js';
 
 function parseStrict(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   if (ipaddr.IPv4.isValidFourPartDecimal(address)) return ipaddr.IPv4.parse(address);
@@ -43,7 +43,7 @@ export function canonicalIp(input: string): string {
 }
 
 export const allowedIps = z
-  .array(z.string({ error: 'must be a list of IP addresses or CIDRs' }), { error: 'is required: a list of IP addresses or CIDRs' })
+  .array(z.string({ error: typeError('an IP address or CIDR') }), { error: typeError('a list of IP addresses or CIDRs', 'a list of IP addresses or CIDRs') })
   .min(1, 'must hold at least one IP address or CIDR')
   .max(100, 'must hold at most 100 entries')
   .transform((entries, ctx) => canonicalEntries(entries, canonicalIp, ctx));
@@ -53,7 +53,7 @@ export const createRestrictedTokenSchema = z
     name: clientName,
     allowed_ips: allowedIps,
     scopes: z
-      .array(z.string(), { error: 'is required: a non-empty list of restricted scopes from the catalog' })
+      .array(z.string({ error: typeError('a scope name') }), { error: typeError('a list of scopes', 'a non-empty list of restricted scopes from the catalog') })
       .min(1, 'must hold at least one scope')
       .max(50, 'must hold at most 50 scopes'),
     expires_at: futureDateTime,

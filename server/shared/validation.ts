@@ -15,6 +15,10 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.ou
 // eslint-disable-next-line no-control-regex
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** The error of a type check: "is required" (and what) when the field is missing, else what it must be. */
+export const typeError = (expected: string, required?: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `is required${required ? `: ${required}` : ''}` : `must be ${expected}`;
+
 /** An optional ISO 8601 date-time with a time zone, in the future; parsed to a Date (or null). */
 export const futureDateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' })
