@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import * as initial from './20261122_0001_initial.js';
 import * as management from './20261122_0002_management.js';
+import * as resourceSide from './20261122_0003_resource_side.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0001_initial', initial],
   ['20261122_0002_management', management],
+  ['20261122_0003_resource_side', resourceSide],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,6 +1,6 @@
 // createApp builds the Express application and never listens: main.ts and the tests both use it.
 import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Catalog } from '../config/catalog.js';
@@ -10,7 +10,9 @@ import { isReady, type Database } from './db/database.js';
 import { createV1Router, MAX_JSON_BODY_BYTES } from './http/v1.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { ROUTES } from './oidc/provider.js';
+import { INTROSPECTION_PATH, REVOCATION_PATH } from './resource-servers/endpoints.js';
 import type { Services } from './services.js';
+import type { SecretVerifier } from './shared/secrets.js';
 import { AppError } from './shared/errors.js';
 import { redactUrl, type Logger } from './shared/logger.js';
 
@@ -22,6 +24,8 @@ export interface AppDeps {
   provider: ProviderHolder;
   services: Services;
   auth: AuthService;
+  verifier: SecretVerifier;
+  resourceEndpoints: Router;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -50,9 +54,13 @@ export function serverMetadata(config: Config, catalog: Catalog, algorithms: str
     issuer: config.issuer,
     token_endpoint: `${config.issuer}${ROUTES.token}`,
     jwks_uri: `${config.issuer}${ROUTES.jwks}`,
+    introspection_endpoint: `${config.issuer}${INTROSPECTION_PATH}`,
+    revocation_endpoint: `${config.issuer}${REVOCATION_PATH}`,
     grant_types_supported: ['client_credentials'],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...catalog.scopes.keys()],
     // Tokens that can still be valid were signed with one of the published keys.
     access_token_signing_alg_values_supported: algorithms,
@@ -77,7 +85,7 @@ function toAppError(error: unknown): AppError {
   return new AppError(500, 'server_error', 'an unexpected error occurred');
 }
 
-export function createApp({ config, catalog, db, logger, provider, services, auth }: AppDeps) {
+export function createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -133,7 +141,8 @@ export function createApp({ config, catalog, db, logger, provider, services, aut
     });
   });
 
-  app.use('/v1', createV1Router({ config, catalog, services, auth }));
+  app.use(resourceEndpoints);
+  app.use('/v1', createV1Router({ config, catalog, services, auth, verifier }));
 
   app.use((_req, _res, next) => next(new AppError(404, 'not_found', 'no such endpoint')));
 

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
+import type { Knex } from 'knex';
 import { createAuthService } from './auth/auth.service.js';
+import { createAccessTokenVerifier } from './oidc/verify.js';
+import { createResourceEndpoints } from './resource-servers/endpoints.js';
+import { createRevocationRepository } from './revocation/revocation.repository.js';
+import { createTokenState } from './revocation/token-state.js';
 import { migrateLatest, type Database } from './db/database.js';
 import { createProviderHolder } from './oidc/provider-holder.js';
 import { createServices } from './services.js';
@@ -33,6 +38,17 @@ function createLastUsedRecorder(touch: (clientId: string) => Promise<void>, logg
   };
 }
 
+/** Prunes revocation entries and sessions nothing can depend on any more, every ten minutes. */
+function startMaintenance(knex: Knex, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    Promise.all([createRevocationRepository(knex).prune(), knex('sessions').where('expires_at', '<', knex.fn.now()).del()]).catch(
+      (error: unknown) => logger.warn({ err: error }, 'pruning expired revocations and sessions failed'),
+    );
+  }, 10 * 60 * 1000);
+  timer.unref();
+  return timer;
+}
+
 export async function startServer(
   config: Config,
   db: Database,
@@ -44,21 +60,36 @@ export async function startServer(
 
   const services = createServices(config, catalog, db, logger);
   await services.keys.ensureActive(config.signingAlg);
+  // One record of verified secrets for every endpoint that authenticates clients.
+  const verifier = createSecretVerifier({ cacheSeconds: config.verifiedSecretCacheSeconds });
+  const clientUsed = createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger);
+  const restrictedTokenUsed = createLastUsedRecorder((id) => services.restrictedTokens.touchLastUsed(id), logger);
   const provider = await createProviderHolder({
     config,
     catalog,
     clients: services.clientsRepository,
-    verifier: createSecretVerifier({
-      cacheSeconds: config.verifiedSecretCacheSeconds,
-    }),
+    verifier,
     keys: services.keys,
     logger,
-    onTokenIssued: createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger),
+    onTokenIssued: clientUsed,
   });
   provider.startPolling(config.keyRefreshIntervalSeconds);
 
-  const auth = createAuthService({ db: db.knex, config, publicJwks: () => provider.publicJwks });
-  const app = createApp({ config, catalog, db, logger, provider, services, auth });
+  const verifyAccessToken = createAccessTokenVerifier(config.issuer, () => provider.publicJwks);
+  const isStillValid = createTokenState(db.knex);
+  const auth = createAuthService({ db: db.knex, config, verifyAccessToken, isStillValid });
+  const resourceEndpoints = createResourceEndpoints({
+    db: db.knex,
+    issuer: config.issuer,
+    catalog,
+    verifier,
+    verifyAccessToken,
+    isStillValid,
+    resourceServers: services.resourceServers,
+    onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
+  });
+  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints });
+  const maintenance = startMaintenance(db.knex, logger);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -89,6 +120,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         provider.stop();
+        clearInterval(maintenance);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             server.closeAllConnections();

@@ -12,6 +12,7 @@ import { createKeysService } from './keys/keys.service.js';
 import { createMembersService } from './members/members.service.js';
 import { createOrgsService } from './orgs/orgs.service.js';
 import { createRevokeAll } from './orgs/revoke-all.js';
+import { createResourceServersService } from './resource-servers/resource-servers.service.js';
 import { createRestrictedTokensService } from './restricted-tokens/restricted-tokens.service.js';
 import type { Logger } from './shared/logger.js';
 
@@ -19,13 +20,15 @@ export function createServices(config: Config, catalog: Catalog, db: Database, l
   const knex = db.knex;
   const orgs = createOrgsService(knex, config);
   return {
+    db: knex,
     orgs,
-    clients: createClientsService({ db: knex, orgs, catalog, bcryptCost: config.bcryptCost }),
+    resourceServers: createResourceServersService({ db: knex, bcryptCost: config.bcryptCost }),
+    clients: createClientsService({ db: knex, orgs, catalog, bcryptCost: config.bcryptCost, accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
     clientsRepository: createClientsRepository(knex),
     restrictedTokens: createRestrictedTokensService({ db: knex, orgs, catalog }),
     members: createMembersService({ db: knex, orgs, bcryptCost: config.bcryptCost }),
     audit: createAuditService({ db: knex, orgs }),
-    revokeAll: createRevokeAll({ db: knex, orgs }),
+    revokeAll: createRevokeAll({ db: knex, orgs, accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
     keys: createKeysService({
       repository: createKeysRepository(knex),
       cipher: createKeyCipher(resolveKeyEncryptionSecret(config, logger)),

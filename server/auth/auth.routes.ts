@@ -83,6 +83,7 @@ export function authRoutes(services: Services, auth: AuthService, config: Config
             client: { client_id: principal.clientId, name: principal.name, org_id: principal.orgId, scopes: [...principal.scopes].sort() },
           };
         }
+        if (principal.kind !== 'user') throw new AppError(403, 'forbidden', 'resource servers have no session');
         return {
           type: 'user' as const,
           user: { id: principal.userId, email: principal.email },

@@ -2,14 +2,14 @@
 // random ids, failed logins throttled per account and per IP. Machine callers: Bearer JWTs this
 // server issued for the management API's audience.
 import bcrypt from 'bcrypt';
-import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import type { Knex } from 'knex';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { createAuditRepository } from '../audit/audit.repository.js';
-import { createClientsRepository } from '../clients/clients.repository.js';
+import { createClientsRepository, type AuthenticatingClient } from '../clients/clients.repository.js';
+import type { AccessTokenClaims, AccessTokenVerifier } from '../oidc/verify.js';
 import { createMembersRepository } from '../members/members.repository.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
@@ -30,8 +30,9 @@ const INVALID_LOGIN = new AppError(401, 'invalid_credentials', 'the email or pas
 export interface AuthServiceDeps {
   db: Knex;
   config: Config;
-  /** The keys this server currently publishes. */
-  publicJwks: () => JWK[];
+  verifyAccessToken: AccessTokenVerifier;
+  /** Whether a verified token of this client is still valid (not revoked). */
+  isStillValid: (claims: AccessTokenClaims, client: AuthenticatingClient) => Promise<boolean>;
 }
 
 interface Origin {
@@ -39,7 +40,7 @@ interface Origin {
   userAgent: string | null;
 }
 
-export function createAuthService({ db, config, publicJwks }: AuthServiceDeps) {
+export function createAuthService({ db, config, verifyAccessToken, isStillValid }: AuthServiceDeps) {
   const members = createMembersRepository(db);
   const window = config.loginFailureWindowSeconds;
   const perAccount = new RateLimiterMemory({ keyPrefix: 'login-account', points: config.loginMaxFailuresPerAccount, duration: window });
@@ -138,20 +139,11 @@ export function createAuthService({ db, config, publicJwks }: AuthServiceDeps) {
      * The client must still be able to authenticate: disabling or deleting it ends its access.
      */
     async resolveBearer(token: string): Promise<ClientPrincipal | null> {
-      let payload;
-      try {
-        ({ payload } = await jwtVerify(token, createLocalJWKSet({ keys: publicJwks() }), {
-          issuer: config.issuer,
-          audience: managementAudience,
-          typ: 'at+jwt',
-          algorithms: ['ES256', 'EdDSA', 'RS256'],
-          requiredClaims: ['client_id', 'org_id', 'exp', 'iat'],
-        }));
-      } catch {
-        return null;
-      }
-      const client = await createClientsRepository(db).findAuthenticatable(String(payload.client_id));
+      const payload = await verifyAccessToken(token, { audience: managementAudience });
+      if (!payload) return null;
+      const client = await createClientsRepository(db).findAuthenticatable(payload.client_id);
       if (!client || client.org_id !== payload.org_id) return null;
+      if (!(await isStillValid(payload, client))) return null;
       return {
         kind: 'client',
         clientId: client.client_id,

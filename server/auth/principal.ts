@@ -20,10 +20,16 @@ export interface ClientPrincipal {
   scopes: Set<string>;
 }
 
-export type Principal = UserPrincipal | ClientPrincipal;
+/** A resource server reading the revocation feed with its Basic credentials. */
+export interface ResourceServerPrincipal {
+  kind: 'resource_server';
+  clientId: string;
+}
+
+export type Principal = UserPrincipal | ClientPrincipal | ResourceServerPrincipal;
 
 export function actorOf(principal: Principal): Actor {
-  return principal.kind === 'user'
-    ? { type: 'user', id: principal.userId, name: principal.email }
-    : { type: 'client', id: principal.clientId, name: principal.name };
+  if (principal.kind === 'user') return { type: 'user', id: principal.userId, name: principal.email };
+  if (principal.kind === 'client') return { type: 'client', id: principal.clientId, name: principal.name };
+  return { type: 'client', id: principal.clientId, name: 'resource server' };
 }

@@ -308,6 +308,24 @@ export function buildCli(): Command {
       run(options, (services) => services.restrictedTokens.delete(options.org, options.id, op)),
     );
 
+  const resourceServers = program.command('resource-servers').description('credentials for resource servers (introspection, revocation feed)');
+  resourceServers
+    .command('create')
+    .requiredOption('--name <name>', 'which API this is (1-64 characters)')
+    .addOption(json())
+    .action((options: JsonFlag & { name: string }) =>
+      run(options, (services) => services.resourceServers.create({ name: options.name }, op), SHOWN_ONCE('client_secret')),
+    );
+  resourceServers
+    .command('list')
+    .addOption(json())
+    .action((options: JsonFlag) => run(options, (services) => services.resourceServers.list()));
+  resourceServers
+    .command('delete')
+    .requiredOption('--id <id>', 'its id or client_id')
+    .addOption(json())
+    .action((options: JsonFlag & { id: string }) => run(options, (services) => services.resourceServers.delete(options.id, op)));
+
   const keys = program.command('keys').description('token signing keys');
   keys
     .command('list')

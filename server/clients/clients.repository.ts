@@ -22,6 +22,7 @@ export interface ApiClientRow {
   last_used_at: Date | null;
   disabled_at: Date | null;
   deleted_at: Date | null;
+  tokens_not_before: Date | null;
 }
 
 export interface NewApiClient {
@@ -40,7 +41,16 @@ export interface NewApiClient {
 /** The fields the token endpoint needs for one authentication. */
 export type AuthenticatingClient = Pick<
   ApiClientRow,
-  'client_id' | 'org_id' | 'name' | 'scopes' | 'allowed_origins' | 'secret_hash' | 'previous_secret_hash' | 'previous_secret_expires_at' | 'expires_at'
+  | 'client_id'
+  | 'org_id'
+  | 'name'
+  | 'scopes'
+  | 'allowed_origins'
+  | 'secret_hash'
+  | 'previous_secret_hash'
+  | 'previous_secret_expires_at'
+  | 'expires_at'
+  | 'tokens_not_before'
 >;
 
 export function createClientsRepository(db: Knex) {
@@ -84,7 +94,18 @@ export function createClientsRepository(db: Knex) {
      */
     findAuthenticatable(clientId: string): Promise<AuthenticatingClient | undefined> {
       return db<ApiClientRow>('api_clients')
-        .select('client_id', 'org_id', 'name', 'scopes', 'allowed_origins', 'secret_hash', 'previous_secret_hash', 'previous_secret_expires_at', 'expires_at')
+        .select(
+          'client_id',
+          'org_id',
+          'name',
+          'scopes',
+          'allowed_origins',
+          'secret_hash',
+          'previous_secret_hash',
+          'previous_secret_expires_at',
+          'expires_at',
+          'tokens_not_before',
+        )
         .where({ client_id: clientId, status: 'active' })
         .whereNull('deleted_at')
         .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', db.fn.now()))
@@ -102,6 +123,11 @@ export function createClientsRepository(db: Knex) {
 
     async softDelete(id: string): Promise<void> {
       await db('api_clients').where({ id }).update({ deleted_at: db.fn.now(), updated_at: db.fn.now() });
+    },
+
+    /** The client_id of every live client of the organization. */
+    clientIdsOfOrg(orgId: string): Promise<string[]> {
+      return live().where({ org_id: orgId }).pluck('client_id');
     },
 
     /** Disables every live active client of the organization; returns their ids. */

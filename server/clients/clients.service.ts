@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { Catalog } from '../../config/catalog.js';
 import { createAuditRepository } from '../audit/audit.repository.js';
+import { createRevocationRepository } from '../revocation/revocation.repository.js';
 import type { OrgsService } from '../orgs/orgs.service.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
@@ -38,12 +39,17 @@ export interface ClientsServiceDeps {
   orgs: OrgsService;
   catalog: Catalog;
   bcryptCost: number;
+  /** How long an issued token can live: how long a per-client not-before stays in the feed. */
+  accessTokenTtlSeconds: number;
 }
 
 const target = (row: Pick<ApiClientRow, 'id' | 'name'>) => ({ type: 'api_client', id: row.id, name: row.name });
 
-export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsServiceDeps) {
+export function createClientsService({ db, orgs, catalog, bcryptCost, accessTokenTtlSeconds }: ClientsServiceDeps) {
   const repository = createClientsRepository(db);
+  /** Every token the client was issued before `at` stops passing introspection and enters the feed. */
+  const revokeIssuedTokens = (trx: Knex, clientId: string, at = new Date()) =>
+    createRevocationRepository(trx).setClientNotBefore(clientId, at, accessTokenTtlSeconds);
 
   async function requireClient(orgId: string, id: string, trx: Knex = db, lock = false): Promise<ApiClientRow> {
     await orgs.require(orgId, trx);
@@ -149,6 +155,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
         const row = await requireClient(orgId, id, trx, true);
         if (row.status === status) return toApiClientJson(row);
         const after = await createClientsRepository(trx).setStatus(row.id, status);
+        if (status === 'disabled') await revokeIssuedTokens(trx, row.client_id);
         await createAuditRepository(trx).insert(context, {
           orgId,
           action: status === 'disabled' ? 'api_client.disabled' : 'api_client.enabled',
@@ -163,6 +170,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
       return inTransaction(db, async (trx) => {
         const row = await requireClient(orgId, id, trx, true);
         await createClientsRepository(trx).softDelete(row.id);
+        await revokeIssuedTokens(trx, row.client_id);
         await createAuditRepository(trx).insert(context, {
           orgId,
           action: 'api_client.deleted',
@@ -192,6 +200,8 @@ export function createClientsService({ db, orgs, catalog, bcryptCost }: ClientsS
           previous_secret_expires_at: previousExpiresAt,
           secret_rotated_at: trx.fn.now(),
         });
+        // Tokens issued before the old secret stops working are revoked once it does.
+        await revokeIssuedTokens(trx, after.client_id, previousExpiresAt ?? new Date());
         await createAuditRepository(trx).insert(context, {
           orgId,
           action: 'api_client.secret_rotated',

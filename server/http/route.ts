@@ -10,8 +10,11 @@ import { AppError } from '../shared/errors.js';
 
 export type Method = 'get' | 'post' | 'patch' | 'delete';
 
-/** 'none': public; 'session': any authenticated caller; a Permission: checked on the :org param. */
-export type RouteAuth = 'none' | 'session' | Permission;
+/**
+ * 'none': public; 'session': any user or API client; 'resource_server': resource-server Basic
+ * credentials; a Permission: checked on the :org param.
+ */
+export type RouteAuth = 'none' | 'session' | 'resource_server' | Permission;
 
 export interface HandlerInput<P, Q> {
   params: P;
@@ -87,6 +90,7 @@ function invalid(where: string, error: z.ZodError): AppError {
 
 export interface MountDeps {
   authenticate: (req: Request) => Promise<Principal>;
+  authenticateResourceServer: (req: Request) => Promise<Principal>;
   authorize: (principal: Principal, orgId: string, permission: Permission) => Promise<void>;
   holds: (principal: Principal, orgId: string, permission: Permission) => boolean;
   contextOf: (req: Request, principal: Principal | undefined) => RequestContext;
@@ -99,11 +103,12 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: MountDeps)
     const handler: RequestHandler = async (req, res, next) => {
       try {
         let principal: Principal | undefined;
-        if (definition.auth !== 'none') principal = await deps.authenticate(req);
+        if (definition.auth === 'resource_server') principal = await deps.authenticateResourceServer(req);
+        else if (definition.auth !== 'none') principal = await deps.authenticate(req);
 
         const params = definition.params ? definition.params.safeParse(req.params) : { success: true as const, data: req.params };
         if (!params.success) throw AppError.notFound('resource');
-        if (principal && definition.auth !== 'none' && definition.auth !== 'session') {
+        if (principal && definition.auth !== 'none' && definition.auth !== 'session' && definition.auth !== 'resource_server') {
           await deps.authorize(principal, String((params.data as { org?: unknown }).org ?? ''), definition.auth);
         }
         const query = definition.query ? definition.query.safeParse(req.query, { reportInput: true }) : { success: true as const, data: {} };

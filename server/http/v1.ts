@@ -13,21 +13,26 @@ import { actorOf, type Principal } from '../auth/principal.js';
 import { clientsRoutes } from '../clients/clients.routes.js';
 import { membersRoutes } from '../members/members.routes.js';
 import { orgsRoutes } from '../orgs/orgs.routes.js';
+import { authenticateResourceServer } from '../resource-servers/endpoints.js';
 import { restrictedTokensRoutes } from '../restricted-tokens/restricted-tokens.routes.js';
+import { revocationRoutes } from '../revocation/revocation.routes.js';
 import type { Services } from '../services.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
-import { safeEqual } from '../shared/secrets.js';
+import { safeEqual, type SecretVerifier } from '../shared/secrets.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { mountRoutes, type AnyRoute } from './route.js';
 
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
+/** How often resource servers are told to poll the revocation feed. */
+export const REVOCATION_POLL_INTERVAL_SECONDS = 15;
 
 export interface V1Deps {
   config: Config;
   catalog: Catalog;
   services: Services;
   auth: AuthService;
+  verifier: SecretVerifier;
 }
 
 /** The caller's address as TRUST_PROXY allows it to be read; IPv4-mapped IPv6 shown as IPv4. */
@@ -42,7 +47,7 @@ export function clientIp(req: Request): string | null {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function managementRoutes({ config, catalog, services, auth }: V1Deps): AnyRoute[] {
+export function managementRoutes({ config, catalog, services, auth }: Omit<V1Deps, 'verifier'>): AnyRoute[] {
   return [
     ...authRoutes(services, auth, config),
     ...orgsRoutes(services, catalog),
@@ -50,6 +55,7 @@ export function managementRoutes({ config, catalog, services, auth }: V1Deps): A
     ...clientsRoutes(services),
     ...restrictedTokensRoutes(services),
     ...auditRoutes(services),
+    ...revocationRoutes(services.db, REVOCATION_POLL_INTERVAL_SECONDS),
   ];
 }
 
@@ -103,10 +109,12 @@ export function createV1Router(deps: V1Deps) {
       const membership = principal.memberships.get(orgId);
       return membership !== undefined && memberMay(membership, permission);
     }
+    if (principal.kind === 'resource_server') return false;
     return principal.orgId === orgId && scopesMay(principal.scopes, permission);
   }
 
   async function authorize(principal: Principal, orgId: string, permission: Permission) {
+    if (principal.kind === 'resource_server') throw AppError.notFound('organization');
     if (principal.kind === 'user') {
       const membership = principal.memberships.get(orgId);
       // Another organization's objects do not exist for this caller.
@@ -133,8 +141,19 @@ export function createV1Router(deps: V1Deps) {
     userAgent: req.get('user-agent') ?? null,
   });
 
+  async function resourceServerPrincipal(req: Request): Promise<Principal> {
+    const clientId = await authenticateResourceServer(req.headers.authorization, deps.services.resourceServers, deps.verifier);
+    if (!clientId) {
+      throw new AppError(401, 'invalid_client', 'resource-server credentials (HTTP Basic) are missing or wrong', {
+        'WWW-Authenticate': `Basic realm="${config.issuer}"`,
+      });
+    }
+    return { kind: 'resource_server', clientId };
+  }
+
   mountRoutes(router, routes, {
     authenticate,
+    authenticateResourceServer: resourceServerPrincipal,
     authorize,
     holds,
     contextOf,

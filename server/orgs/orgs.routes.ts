@@ -38,7 +38,8 @@ export function orgsRoutes(services: Services, catalog: Catalog) {
     route({
       method: 'get', path: '/orgs', tag: 'Organizations', auth: 'session',
       summary: 'The organizations the caller belongs to', status: 200, response: z.array(organizationSchema),
-      handler: ({ principal }) => orgs.list(principal.kind === 'user' ? [...principal.memberships.keys()] : [principal.orgId]),
+      handler: ({ principal }) =>
+        orgs.list(principal.kind === 'user' ? [...principal.memberships.keys()] : principal.kind === 'client' ? [principal.orgId] : []),
     }),
     route({
       method: 'get', path: '/orgs/:org', tag: 'Organizations', auth: 'org:read',

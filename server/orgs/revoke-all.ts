@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { createAuditRepository } from '../audit/audit.repository.js';
 import { createClientsRepository } from '../clients/clients.repository.js';
+import { createRevocationRepository } from '../revocation/revocation.repository.js';
 import { createRestrictedTokensRepository } from '../restricted-tokens/restricted-tokens.repository.js';
 import type { RequestContext } from '../shared/actor.js';
 import { AppError } from '../shared/errors.js';
@@ -14,7 +15,7 @@ import type { OrgsService } from './orgs.service.js';
 
 export const revokeAllSchema = z.object({ confirm: z.string({ error: typeError("the organization's name", "the organization's name") }) }).strict();
 
-export function createRevokeAll({ db, orgs }: { db: Knex; orgs: OrgsService }) {
+export function createRevokeAll({ db, orgs, accessTokenTtlSeconds }: { db: Knex; orgs: OrgsService; accessTokenTtlSeconds: number }) {
   return async function revokeAll(orgId: string, input: unknown, context: RequestContext) {
     const { confirm } = parseInput(revokeAllSchema, input);
     return inTransaction(db, async (trx) => {
@@ -24,6 +25,12 @@ export function createRevokeAll({ db, orgs }: { db: Knex; orgs: OrgsService }) {
       }
       const clients = await createClientsRepository(trx).disableAll(orgId);
       const tokens = await createRestrictedTokensRepository(trx).deleteAll(orgId);
+      // Every token the organization's clients hold is revoked at once, active or already disabled.
+      const revocations = createRevocationRepository(trx);
+      const now = new Date();
+      for (const clientId of await createClientsRepository(trx).clientIdsOfOrg(orgId)) {
+        await revocations.setClientNotBefore(clientId, now, accessTokenTtlSeconds);
+      }
       await createAuditRepository(trx).insert(context, {
         orgId,
         action: 'org.revoke_all',

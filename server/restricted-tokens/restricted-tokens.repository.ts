@@ -71,6 +71,14 @@ export function createRestrictedTokensRepository(db: Knex) {
       await db('restricted_tokens').where({ id }).update({ deleted_at: db.fn.now(), updated_at: db.fn.now() });
     },
 
+    /** Moves last_used_at forward, at most once a minute per token. */
+    async touchLastUsed(id: string): Promise<void> {
+      await db('restricted_tokens')
+        .where({ id })
+        .andWhere((query) => query.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw("now() - interval '1 minute'")))
+        .update({ last_used_at: db.fn.now() });
+    },
+
     /** Deletes every live token of the organization; returns their ids. */
     deleteAll(orgId: string): Promise<Array<{ id: string; name: string }>> {
       return db('restricted_tokens')

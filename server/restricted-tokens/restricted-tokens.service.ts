@@ -114,6 +114,8 @@ export function createRestrictedTokensService({ db, orgs, catalog }: { db: Knex;
       });
     },
 
+    touchLastUsed: (id: string) => createRestrictedTokensRepository(db).touchLastUsed(id),
+
     async delete(orgId: string, id: string, context: RequestContext) {
       return inTransaction(db, async (trx) => {
         const row = await requireToken(orgId, id, trx, true);

@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { migrationNames } from '../../migrations/index.js';
 import { isReady, migrateLatest } from '../../server/db/database.js';
 
-const TABLES = ['api_clients', 'audit_events', 'memberships', 'organizations', 'restricted_tokens', 'sessions', 'signing_keys', 'users'];
+const TABLES = ['api_clients', 'audit_events', 'memberships', 'organizations', 'resource_servers', 'restricted_tokens', 'revocation_events', 'revoked_tokens', 'sessions', 'signing_keys', 'users'];
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -56,9 +56,15 @@ describe('migrations', () => {
       'memberships__pkey',
       'memberships__user_id',
       'organizations__pkey',
+      'resource_servers__client_id',
+      'resource_servers__pkey',
       'restricted_tokens__org_id__name',
       'restricted_tokens__pkey',
       'restricted_tokens__token_hash',
+      'revocation_events__pkey',
+      'revocation_events__relevant_until',
+      'revoked_tokens__expires_at',
+      'revoked_tokens__pkey',
       'sessions__pkey',
       'sessions__user_id',
       'signing_keys__active',

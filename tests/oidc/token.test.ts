@@ -27,9 +27,13 @@ describe('discovery', () => {
         issuer: server.issuer,
         token_endpoint: `${server.issuer}/oauth/token`,
         jwks_uri: `${server.issuer}/.well-known/jwks.json`,
+        introspection_endpoint: `${server.issuer}/oauth/introspect`,
+        revocation_endpoint: `${server.issuer}/oauth/revoke`,
         grant_types_supported: ['client_credentials'],
         response_types_supported: [],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
         scopes_supported: expect.arrayContaining(['payroll:Read', 'reports:Read', 'credentials:read']),
         access_token_signing_alg_values_supported: ['ES256'],
       });

@@ -310,6 +310,17 @@ const ROUTES: Record<string, RouteCase> = {
   'DELETE /v1/orgs/:org/restricted-tokens/:id': { auth: 'tokens:write', status: 200, target: 'token' },
   'GET /v1/orgs/:org/audit-events': { auth: 'audit:read', status: 200 },
   'GET /v1/openapi.json': { auth: 'none', status: 200 },
+  // Resource-server credentials only: no user, API client or stray token reads the feed.
+  'GET /v1/revocations': {
+    auth: 'resource_server',
+    status: 200,
+    special: Object.fromEntries(
+      PRINCIPALS.map((name) => [
+        name,
+        { status: 401, body: { error: 'invalid_client', error_description: 'resource-server credentials (HTTP Basic) are missing or wrong' } },
+      ]),
+    ),
+  },
 };
 
 /** Mounted by the router itself rather than declared with the other routes. */
@@ -320,6 +331,7 @@ const split = (key: string) => key.split(' ') as [string, string];
 function mayCall(route: RouteCase, principal: PrincipalName): boolean {
   if (route.auth === 'none') return true;
   if (route.auth === 'session') return AUTHENTICATED.includes(principal);
+  if (route.auth === 'resource_server') return false;
   return MAY[route.auth].includes(principal);
 }
 
@@ -409,7 +421,7 @@ describe('the management API route list', () => {
       config: server.config,
       catalog: loadCatalog(server.config.catalogFile, server.issuer),
       services: server.services,
-      auth: createAuthService({ db: server.db.knex, config: server.config, publicJwks: () => [] }),
+      auth: createAuthService({ db: server.db.knex, config: server.config, verifyAccessToken: async () => null, isStillValid: async () => true }),
     });
     const keys = declared.map((route) => `${route.method.toUpperCase()} /v1${route.path}`).sort();
     expect(keys).toEqual(Object.keys(ROUTES).filter((key) => !UNDECLARED.has(key)).sort());
@@ -454,7 +466,7 @@ describe.each(Object.keys(ROUTES))('%s', (key) => {
     const response = await (prepared.caller ?? callers[principal]).request(method, prepared.path, prepared.body);
 
     expect(outcomeOf(response, expected)).toEqual(asExpected(expected));
-    if (expected.status === 401 && principal === 'nobody') {
+    if (expected.status === 401 && principal === 'nobody' && route.auth !== 'resource_server') {
       expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="${server.issuer}/v1"`);
     }
     if (prepared.orgId) {

@@ -8,6 +8,8 @@ import { managementRoutes } from '../../server/http/v1.js';
 import { openApiPath } from '../../server/http/openapi.js';
 import { anonymous, machine, orgWithAdmin, type ApiCaller, type ApiResponse } from '../helpers/api.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
+import { basic } from '../helpers/oauth.js';
 
 // CommonJS modules: their default export is under .default when imported from ESM.
 const Ajv2020 = Ajv2020Module.default;
@@ -179,6 +181,7 @@ describe('responses match their documented schemas', () => {
   let org: Awaited<ReturnType<typeof orgWithAdmin>>;
   let bot: Awaited<ReturnType<typeof machine>>;
   let existingUser: string;
+  let resourceServer: ApiCaller;
   const made: Record<string, string> = {};
   const answers = new Map<string, ApiResponse[]>();
 
@@ -228,6 +231,7 @@ describe('responses match their documented schemas', () => {
     { method: 'delete', path: '/orgs/:org/restricted-tokens/:id', caller: session, url: () => `${orgPath()}/restricted-tokens/${made.token}` },
     { method: 'delete', path: '/orgs/:org/clients/:id', caller: session, url: () => `${orgPath()}/clients/${made.client}` },
     { method: 'post', path: '/orgs/:org/revoke-all', caller: session, url: () => `${orgPath()}/revoke-all`, body: () => ({ confirm: 'Schema Co' }) },
+    { method: 'get', path: '/revocations', caller: () => resourceServer, url: () => '/v1/revocations?limit=50' },
     { method: 'post', path: '/auth/logout', caller: session, url: () => '/v1/auth/logout' },
   ];
 
@@ -235,6 +239,12 @@ describe('responses match their documented schemas', () => {
     org = await orgWithAdmin(server, 'Schema Co');
     bot = await machine(server, org.org.id, ['credentials:write', 'audit:read', 'members:write']);
     existingUser = (await orgWithAdmin(server)).admin.email; // an existing user: the member answer's password is null
+    const credentials = await server.services.resourceServers.create({ name: 'Schema API' }, OPERATOR_CONTEXT);
+    resourceServer = {
+      label: 'resource server',
+      request: (method, path, body, headers = {}) =>
+        anonymous(server).request(method, path, body, { authorization: basic(credentials.client_id, credentials.client_secret), ...headers }),
+    };
     for (const sample of samples) {
       const response = await sample.caller().request(sample.method.toUpperCase(), sample.url(), sample.body?.());
       const key = routeKey(sample.method, sample.path);

@@ -1,0 +1,258 @@
+// Introspection (RFC 7662) and revocation (RFC 7009). oidc-provider's own endpoints do not handle
+// JWT access tokens (they are never stored) and let any client introspect any token; these do
+// both, for JWTs and for restricted access tokens.
+import express, { type Request, type Response, type Router } from 'express';
+import ipaddr from 'ipaddr.js';
+import type { Knex } from 'knex';
+import type { Catalog } from '../../config/catalog.js';
+import { createClientsRepository } from '../clients/clients.repository.js';
+import type { AccessTokenVerifier } from '../oidc/verify.js';
+import { createRestrictedTokensRepository, type RestrictedTokenRow } from '../restricted-tokens/restricted-tokens.repository.js';
+import { createRevocationRepository } from '../revocation/revocation.repository.js';
+import type { TokenState } from '../revocation/token-state.js';
+import { hashToken, type SecretVerifier } from '../shared/secrets.js';
+import { RESOURCE_SERVER_ID_PREFIX, type ResourceServersService } from './resource-servers.service.js';
+
+export const INTROSPECTION_PATH = '/oauth/introspect';
+export const REVOCATION_PATH = '/oauth/revoke';
+const RESTRICTED_TOKEN_PREFIX = 'lkr_';
+
+export type Caller = { kind: 'resource_server'; clientId: string } | { kind: 'client'; clientId: string; orgId: string };
+
+export interface ResourceEndpointsDeps {
+  db: Knex;
+  issuer: string;
+  catalog: Catalog;
+  verifier: SecretVerifier;
+  verifyAccessToken: AccessTokenVerifier;
+  isStillValid: TokenState;
+  resourceServers: ResourceServersService;
+  /** Records use of a credential (client_id, or restricted token id) for last_used_at. */
+  onUse: (kind: 'client' | 'restricted_token', id: string) => void;
+}
+
+class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly description: string,
+    readonly basic = false,
+  ) {
+    super(description);
+  }
+}
+
+const invalidClient = (basic: boolean) => new OAuthError(401, 'invalid_client', 'client authentication failed', basic);
+const invalidRequest = (description: string) => new OAuthError(400, 'invalid_request', description);
+
+/** The value of a form parameter that may appear at most once. */
+function single(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidRequest(`'${name}' parameter must not be provided twice`);
+  return value;
+}
+
+function decodeBasicPart(part: string): string {
+  return decodeURIComponent(part.replace(/\+/g, '%20'));
+}
+
+/** Whether an address falls inside a canonical allow-list of addresses and CIDRs. */
+export function ipAllowed(address: string, allowList: string[]): boolean {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.process(address);
+  } catch {
+    return false;
+  }
+  return allowList.some((entry) => {
+    if (!entry.includes('/')) return entry === parsed.toString();
+    const [range, bits] = ipaddr.parseCIDR(entry);
+    return range.kind() === parsed.kind() && parsed.match([range, bits] as [typeof parsed, number]);
+  });
+}
+
+/** Verifies a resource server's Basic credentials; null when they are missing or wrong. */
+export async function authenticateResourceServer(
+  authorization: string | undefined,
+  resourceServers: ResourceServersService,
+  verifier: SecretVerifier,
+): Promise<string | null> {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(authorization ?? '');
+  const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  let clientId: string;
+  let secret: string;
+  try {
+    clientId = decodeBasicPart(decoded.slice(0, colon));
+    secret = decodeBasicPart(decoded.slice(colon + 1));
+  } catch {
+    return null;
+  }
+  const server = clientId.startsWith(RESOURCE_SERVER_ID_PREFIX) ? await resourceServers.findByClientId(clientId) : undefined;
+  return server && (await verifier.verify(server.client_id, server.secret_hash, secret)) ? server.client_id : null;
+}
+
+export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
+  const { db, catalog, verifier, verifyAccessToken, isStillValid, resourceServers, onUse } = deps;
+  const clients = createClientsRepository(db);
+  const restrictedTokens = createRestrictedTokensRepository(db);
+
+  /** Client authentication as at the token endpoint: Basic (RFC 6749 §2.3.1) or the body, not both. */
+  async function authenticate(req: Request, body: Record<string, unknown>): Promise<Caller> {
+    const header = req.headers.authorization;
+    const bodyId = single(body, 'client_id');
+    const bodySecret = single(body, 'client_secret');
+    let clientId: string | undefined;
+    let secret: string | undefined;
+    const basic = header !== undefined;
+    if (header !== undefined) {
+      if (bodySecret !== undefined) throw invalidRequest('client authentication must only be provided using one mechanism');
+      const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header);
+      const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      if (colon < 0) throw invalidRequest('invalid authorization header value format');
+      try {
+        clientId = decodeBasicPart(decoded.slice(0, colon));
+        secret = decodeBasicPart(decoded.slice(colon + 1));
+      } catch {
+        throw invalidRequest('client_id and client_secret in the authorization header are not properly encoded');
+      }
+    } else {
+      clientId = bodyId;
+      secret = bodySecret;
+    }
+    if (!clientId || !secret) throw invalidClient(basic);
+
+    if (clientId.startsWith(RESOURCE_SERVER_ID_PREFIX)) {
+      const server = await resourceServers.findByClientId(clientId);
+      if (server && (await verifier.verify(server.client_id, server.secret_hash, secret))) return { kind: 'resource_server', clientId };
+      throw invalidClient(basic);
+    }
+    const client = await clients.findAuthenticatable(clientId);
+    if (client) {
+      const previousValid = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
+      if (
+        (await verifier.verify(client.client_id, client.secret_hash, secret)) ||
+        (previousValid && (await verifier.verify(client.client_id, client.previous_secret_hash as string, secret)))
+      ) {
+        return { kind: 'client', clientId, orgId: client.org_id };
+      }
+    }
+    throw invalidClient(basic);
+  }
+
+  function restrictedTokenAudience(row: RestrictedTokenRow): string[] {
+    return [...new Set(row.scopes.map((scope) => catalog.scopes.get(scope)?.resource).filter((value): value is string => !!value))];
+  }
+
+  async function introspect(caller: Caller, token: string, clientIp: string | undefined): Promise<Record<string, unknown>> {
+    const inactive = { active: false };
+    if (token.startsWith(RESTRICTED_TOKEN_PREFIX)) {
+      // Restricted tokens are for the platform's resource servers, not for API clients.
+      if (caller.kind !== 'resource_server' || token.length > 200) return inactive;
+      const row = await restrictedTokens.findUsableByHash(hashToken(token));
+      if (!row) return inactive;
+      onUse('restricted_token', row.id);
+      return {
+        active: true,
+        token_type: 'restricted_access_token',
+        scope: row.scopes.join(' '),
+        org_id: row.org_id,
+        sub: row.id,
+        aud: restrictedTokenAudience(row),
+        iat: Math.floor(row.created_at.getTime() / 1000),
+        ...(row.expires_at ? { exp: Math.floor(row.expires_at.getTime() / 1000) } : {}),
+        ...(clientIp !== undefined ? { client_ip_allowed: ipAllowed(clientIp, row.allowed_ips) } : {}),
+      };
+    }
+
+    const claims = await verifyAccessToken(token);
+    if (!claims) return inactive;
+    // An API client may introspect its own tokens only.
+    if (caller.kind === 'client' && caller.clientId !== claims.client_id) return inactive;
+    const client = await clients.findAuthenticatable(claims.client_id);
+    if (!client || client.org_id !== claims.org_id || !(await isStillValid(claims, client))) return inactive;
+    onUse('client', client.client_id);
+    return {
+      active: true,
+      token_type: 'Bearer',
+      scope: claims.scope ?? '',
+      client_id: claims.client_id,
+      org_id: claims.org_id,
+      sub: claims.sub,
+      aud: claims.aud,
+      iss: claims.iss,
+      iat: claims.iat,
+      exp: claims.exp,
+      jti: claims.jti,
+    };
+  }
+
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: 16 * 1024, parameterLimit: 20 });
+
+  const send = (res: Response, status: number, body: unknown) => {
+    res.status(status).set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    if (body === undefined) res.end();
+    else res.json(body);
+  };
+
+  const handle = (work: (req: Request, body: Record<string, unknown>) => Promise<unknown>) => async (req: Request, res: Response) => {
+    try {
+      if (!req.is('application/x-www-form-urlencoded')) throw invalidRequest('only application/x-www-form-urlencoded bodies are supported');
+      send(res, 200, await work(req, (req.body ?? {}) as Record<string, unknown>));
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        if (error.status === 401 && error.basic) {
+          res.set('WWW-Authenticate', `Basic realm="${deps.issuer}", error="${error.code}", error_description="${error.description}"`);
+        }
+        send(res, error.status, { error: error.code, error_description: error.description });
+        return;
+      }
+      throw error;
+    }
+  };
+
+  router.post(
+    INTROSPECTION_PATH,
+    form,
+    handle(async (req, body) => {
+      const caller = await authenticate(req, body);
+      const token = single(body, 'token');
+      if (!token) throw invalidRequest("missing required parameter 'token'");
+      single(body, 'token_type_hint');
+      const clientIp = single(body, 'client_ip');
+      if (clientIp !== undefined && !(ipaddr.IPv4.isValidFourPartDecimal(clientIp) || (clientIp.includes(':') && ipaddr.IPv6.isValid(clientIp)))) {
+        throw invalidRequest("'client_ip' must be an IPv4 or IPv6 address");
+      }
+      return introspect(caller, token, clientIp);
+    }),
+  );
+
+  router.post(
+    REVOCATION_PATH,
+    form,
+    handle(async (req, body) => {
+      const caller = await authenticate(req, body);
+      const token = single(body, 'token');
+      if (!token) throw invalidRequest("missing required parameter 'token'");
+      single(body, 'token_type_hint');
+      // RFC 7009 §2.2: 200 whether or not the token was valid, known, or this client's.
+      const claims = await verifyAccessToken(token, { ignoreExpiry: true });
+      if (caller.kind === 'client' && claims && claims.client_id === caller.clientId && claims.exp * 1000 > Date.now()) {
+        await createRevocationRepository(db).revokeToken(claims.jti, claims.client_id, new Date(claims.exp * 1000));
+      }
+      return undefined;
+    }),
+  );
+
+  for (const path of [INTROSPECTION_PATH, REVOCATION_PATH]) {
+    router.all(path, (_req, res) => {
+      res.set('Allow', 'POST');
+      send(res, 405, { error: 'invalid_request', error_description: 'this endpoint only accepts POST' });
+    });
+  }
+  return router;
+}
