@@ -66,7 +66,7 @@ export function revocationRoutes(db: Knex, pollIntervalSeconds: number) {
           entries: rows.map((row) =>
             row.kind === 'token'
               ? { type: 'token' as const, jti: row.jti as string, client_id: row.client_id, exp: Math.floor(row.relevant_until.getTime() / 1000) }
-              : { type: 'client' as const, client_id: row.client_id, not_before: Math.ceil((row.not_before as Date).getTime() / 1000) },
+              : { type: 'client' as const, client_id: row.client_id, not_before: Math.floor((row.not_before as Date).getTime() / 1000) },
           ),
           next_cursor: encodeCursor(next),
           poll_interval_seconds: pollIntervalSeconds,

@@ -1,5 +1,7 @@
 // Whether a JWT access token that verifies is still valid: not denylisted by jti, and not issued
-// before its client's tokens_not_before (once that instant has come).
+// before its client's tokens_not_before (once that instant has come). iat has whole seconds, so
+// the comparison is in whole seconds: a token of the very second of a revocation survives it,
+// rather than a token issued just after (by a client that rotated its secret) failing for an hour.
 import type { Knex } from 'knex';
 import type { AuthenticatingClient } from '../clients/clients.repository.js';
 import type { AccessTokenClaims } from '../oidc/verify.js';
@@ -9,7 +11,7 @@ export function createTokenState(db: Knex) {
   const revocations = createRevocationRepository(db);
   return async function isStillValid(claims: AccessTokenClaims, client: Pick<AuthenticatingClient, 'tokens_not_before'>): Promise<boolean> {
     const notBefore = client.tokens_not_before?.getTime();
-    if (notBefore !== undefined && notBefore <= Date.now() && claims.iat * 1000 < notBefore) return false;
+    if (notBefore !== undefined && notBefore <= Date.now() && claims.iat < Math.floor(notBefore / 1000)) return false;
     return !(await revocations.isTokenRevoked(claims.jti));
   };
 }
