@@ -124,6 +124,43 @@ describe('latchkey CLI on the embedded database while the server runs', () => {
     expect(kid).toBe(rotated.json.kid);
   });
 
+  it('creates resource-server credentials that introspect tokens until deleted', async () => {
+    const org = (await runCli(['orgs', 'create', '--name', 'RS Org', '--json'], env)).json;
+    const client = (await runCli(['clients', 'create', '--org', org.id, '--name', 'c', '--scopes', 'payroll:Read', '--json'], env)).json;
+    secrets.push(client.client_secret);
+    const created = await runCli(['resource-servers', 'create', '--name', 'Payroll API', '--json'], env);
+    expect(created.code).toBe(0);
+    expect(created.json).toEqual({
+      id: expect.any(String),
+      name: 'Payroll API',
+      client_id: expect.stringMatching(/^lkrs_/),
+      secret_last4: created.json.client_secret.slice(-4),
+      client_secret: expect.stringMatching(/^lks_/),
+      created_at: expect.any(String),
+    });
+    secrets.push(created.json.client_secret);
+    const listed = (await runCli(['resource-servers', 'list', '--json'], env)).json;
+    expect(listed).toContainEqual({ id: created.json.id, name: 'Payroll API', client_id: created.json.client_id, secret_last4: created.json.secret_last4, created_at: created.json.created_at });
+
+    const token = (await requestToken(await discover(server.url), client)).access_token;
+    const introspect = () =>
+      fetch(`${server.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(created.json.client_id, created.json.client_secret) },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    const active = await introspect();
+    expect(active.status).toBe(200);
+    expect(await active.json()).toMatchObject({ active: true, client_id: client.client_id, org_id: org.id });
+
+    expect((await runCli(['resource-servers', 'delete', '--id', created.json.client_id, '--json'], env)).json).toEqual({
+      id: created.json.id,
+      client_id: created.json.client_id,
+      deleted: true,
+    });
+    expect((await introspect()).status).toBe(401);
+  });
+
   it('prints one JSON error document and exits 1 on bad input', async () => {
     const org = (await runCli(['orgs', 'create', '--name', 'Errors Org', '--json'], env)).json;
     const bad = await runCli(['clients', 'create', '--org', org.id, '--name', 'x', '--scopes', 'nope:Read', '--json'], env);
