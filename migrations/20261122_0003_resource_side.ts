@@ -19,8 +19,12 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   await knex.schema.alterTable('api_clients', (table) => {
-    // Tokens of this client issued before this instant are revoked (from this instant on).
+    // Tokens of this client issued before this instant are revoked.
     table.timestamp('tokens_not_before', { useTz: true }).nullable();
+    // A rotation's grace period: tokens issued before this future instant are revoked from then
+    // on. A later rotation replaces it (its own grace decides); one that has come is folded into
+    // tokens_not_before first.
+    table.timestamp('tokens_not_before_pending', { useTz: true }).nullable();
   });
 
   await knex.schema.createTable('revoked_tokens', (table) => {
@@ -50,6 +54,9 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('revocation_events');
   await knex.schema.dropTable('revoked_tokens');
-  await knex.schema.alterTable('api_clients', (table) => table.dropColumn('tokens_not_before'));
+  await knex.schema.alterTable('api_clients', (table) => {
+    table.dropColumn('tokens_not_before');
+    table.dropColumn('tokens_not_before_pending');
+  });
   await knex.schema.dropTable('resource_servers');
 }

@@ -23,6 +23,7 @@ export interface ApiClientRow {
   disabled_at: Date | null;
   deleted_at: Date | null;
   tokens_not_before: Date | null;
+  tokens_not_before_pending: Date | null;
 }
 
 export interface NewApiClient {
@@ -51,6 +52,7 @@ export type AuthenticatingClient = Pick<
   | 'previous_secret_expires_at'
   | 'expires_at'
   | 'tokens_not_before'
+  | 'tokens_not_before_pending'
 >;
 
 export function createClientsRepository(db: Knex) {
@@ -105,6 +107,7 @@ export function createClientsRepository(db: Knex) {
           'previous_secret_expires_at',
           'expires_at',
           'tokens_not_before',
+          'tokens_not_before_pending',
         )
         .where({ client_id: clientId, status: 'active' })
         .whereNull('deleted_at')

@@ -48,8 +48,8 @@ const target = (row: Pick<ApiClientRow, 'id' | 'name'>) => ({ type: 'api_client'
 export function createClientsService({ db, orgs, catalog, bcryptCost, accessTokenTtlSeconds }: ClientsServiceDeps) {
   const repository = createClientsRepository(db);
   /** Every token the client was issued before `at` stops passing introspection and enters the feed. */
-  const revokeIssuedTokens = (trx: Knex, clientId: string, at = new Date()) =>
-    createRevocationRepository(trx).setClientNotBefore(clientId, at, accessTokenTtlSeconds);
+  const revokeIssuedTokens = (trx: Knex, clientId: string, at = new Date(), rotation = false) =>
+    createRevocationRepository(trx).setClientNotBefore(clientId, at, accessTokenTtlSeconds, { rotation });
 
   async function requireClient(orgId: string, id: string, trx: Knex = db, lock = false): Promise<ApiClientRow> {
     await orgs.require(orgId, trx);
@@ -201,7 +201,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
           secret_rotated_at: trx.fn.now(),
         });
         // Tokens issued before the old secret stops working are revoked once it does.
-        await revokeIssuedTokens(trx, after.client_id, previousExpiresAt ?? new Date());
+        await revokeIssuedTokens(trx, after.client_id, previousExpiresAt ?? new Date(), true);
         await createAuditRepository(trx).insert(context, {
           orgId,
           action: 'api_client.secret_rotated',

@@ -29,13 +29,25 @@ export function createRevocationRepository(db: Knex) {
     },
 
     /**
-     * Revokes every token of the client issued before `notBefore` (effective from `notBefore`).
-     * The entry stays in the feed while a token it covers could still be valid.
+     * Revokes every token of the client issued before `notBefore`: at once when it is not in the
+     * future, else from then on (a rotation's grace period), replacing an earlier pending one.
+     * `rotation` marks a new secret: an immediate one also cancels a pending grace end.
+     * The feed entry stays while a token it covers could still be valid.
      */
-    async setClientNotBefore(clientId: string, notBefore: Date, tokenTtlSeconds: number): Promise<void> {
-      await db('api_clients')
-        .where({ client_id: clientId })
-        .update({ tokens_not_before: db.raw('greatest(coalesce(tokens_not_before, ?::timestamptz), ?::timestamptz)', [notBefore, notBefore]) });
+    async setClientNotBefore(clientId: string, notBefore: Date, tokenTtlSeconds: number, options: { rotation?: boolean } = {}): Promise<void> {
+      const future = notBefore.getTime() > Date.now();
+      // A pending instant that has come is part of the past now.
+      const folded = db.raw(
+        'greatest(tokens_not_before, case when tokens_not_before_pending <= now() then tokens_not_before_pending end' +
+          (future ? ')' : ', ?::timestamptz)'),
+        future ? [] : [notBefore],
+      );
+      const pending = future
+        ? db.raw('?::timestamptz', [notBefore])
+        : options.rotation
+          ? null
+          : db.raw('case when tokens_not_before_pending > now() then tokens_not_before_pending end');
+      await db('api_clients').where({ client_id: clientId }).update({ tokens_not_before: folded, tokens_not_before_pending: pending });
       await db('revocation_events').insert({
         kind: 'client',
         client_id: clientId,
@@ -44,12 +56,18 @@ export function createRevocationRepository(db: Knex) {
       });
     },
 
-    /** Entries after `afterId`, oldest first, that still cover a token that could be valid. */
-    feed(afterId: string, limit: number): Promise<RevocationEventRow[]> {
-      return db<RevocationEventRow>('revocation_events')
-        .where('id', '>', afterId)
-        .andWhere('relevant_until', '>', db.fn.now())
-        .orderBy('id')
+    /**
+     * Entries after `afterId`, oldest first, that still cover a token that could be valid; client
+     * entries carry the client's not-before state as it is now (a later rotation replaces a
+     * pending grace end).
+     */
+    feed(afterId: string, limit: number): Promise<Array<RevocationEventRow & { current_not_before: Date | null; current_pending: Date | null }>> {
+      return db('revocation_events as e')
+        .leftJoin('api_clients as c', 'c.client_id', 'e.client_id')
+        .select('e.*', 'c.tokens_not_before as current_not_before', 'c.tokens_not_before_pending as current_pending')
+        .where('e.id', '>', afterId)
+        .andWhere('e.relevant_until', '>', db.fn.now())
+        .orderBy('e.id')
         .limit(limit);
     },
 

@@ -28,10 +28,18 @@ const entrySchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('client'),
       client_id: z.string(),
-      not_before: z.number().int().meta({ description: 'tokens of this client with iat before this (epoch seconds) are revoked from then on' }),
+      not_before: z.number().int().nullable().meta({ description: 'tokens of this client with iat before this (epoch seconds) are revoked' }),
+      pending_not_before: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: 'a rotation grace period ends then: tokens with iat before it are revoked from that moment on' }),
     })
-    .strict(),
+    .strict()
+    .meta({ description: 'the client\'s current state; a later entry for the same client replaces an earlier one' }),
 ]);
+
+const seconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
 
 const encodeCursor = (id: string) => Buffer.from(`r${id}`).toString('base64url');
 
@@ -66,7 +74,12 @@ export function revocationRoutes(db: Knex, pollIntervalSeconds: number) {
           entries: rows.map((row) =>
             row.kind === 'token'
               ? { type: 'token' as const, jti: row.jti as string, client_id: row.client_id, exp: Math.floor(row.relevant_until.getTime() / 1000) }
-              : { type: 'client' as const, client_id: row.client_id, not_before: Math.floor((row.not_before as Date).getTime() / 1000) },
+              : {
+                  type: 'client' as const,
+                  client_id: row.client_id,
+                  not_before: seconds(row.current_not_before),
+                  pending_not_before: seconds(row.current_pending),
+                },
           ),
           next_cursor: encodeCursor(next),
           poll_interval_seconds: pollIntervalSeconds,

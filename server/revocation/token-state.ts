@@ -9,11 +9,20 @@ import { createRevocationRepository } from './revocation.repository.js';
 
 export function createTokenState(db: Knex) {
   const revocations = createRevocationRepository(db);
-  return async function isStillValid(claims: AccessTokenClaims, client: Pick<AuthenticatingClient, 'tokens_not_before'>): Promise<boolean> {
-    const notBefore = client.tokens_not_before?.getTime();
-    if (notBefore !== undefined && notBefore <= Date.now() && claims.iat < Math.floor(notBefore / 1000)) return false;
+  return async function isStillValid(
+    claims: AccessTokenClaims,
+    client: Pick<AuthenticatingClient, 'tokens_not_before' | 'tokens_not_before_pending'>,
+  ): Promise<boolean> {
+    if (revokedBy(claims.iat, client.tokens_not_before) || revokedBy(claims.iat, client.tokens_not_before_pending)) return false;
     return !(await revocations.isTokenRevoked(claims.jti));
   };
+}
+
+/** Whether a not-before (once it has come) revokes a token issued at `iat` (epoch seconds). */
+export function revokedBy(iat: number, notBefore: Date | null | undefined): boolean {
+  if (!notBefore) return false;
+  const at = notBefore.getTime();
+  return at <= Date.now() && iat < Math.floor(at / 1000);
 }
 
 export type TokenState = ReturnType<typeof createTokenState>;

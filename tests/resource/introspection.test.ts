@@ -134,6 +134,26 @@ describe('POST /oauth/introspect', () => {
     expect((await introspect(graceful.token)).body).toEqual(INACTIVE);
   });
 
+  it('lets a later rotation replace a pending grace end, and keeps earlier revocations in force', async () => {
+    const twice = await clientWithToken();
+    await server.services.clients.rotateSecret(twice.client.org_id, twice.client.id, { grace_period_seconds: 600 }, OPERATOR_CONTEXT);
+    expect((await introspect(twice.token)).body.active).toBe(true);
+    await nextSecond();
+    const second = await server.services.clients.rotateSecret(twice.client.org_id, twice.client.id, {}, OPERATOR_CONTEXT);
+    expect((await introspect(twice.token)).body).toEqual(INACTIVE);
+    const newest = (await requestToken(as, { client_id: twice.client.client_id, client_secret: second.client_secret })).access_token;
+    expect((await introspect(newest)).body.active).toBe(true);
+    const row = await server.db.knex('api_clients').where({ id: twice.client.id }).first();
+    expect(row.tokens_not_before_pending).toBeNull(); // the first rotation's grace end no longer looms
+
+    const earlier = await clientWithToken();
+    await nextSecond();
+    await server.services.clients.setStatus(earlier.client.org_id, earlier.client.id, 'disabled', OPERATOR_CONTEXT);
+    await server.services.clients.setStatus(earlier.client.org_id, earlier.client.id, 'active', OPERATOR_CONTEXT);
+    await server.services.clients.rotateSecret(earlier.client.org_id, earlier.client.id, { grace_period_seconds: 600 }, OPERATOR_CONTEXT);
+    expect((await introspect(earlier.token)).body).toEqual(INACTIVE);
+  });
+
   it('answers a restricted token with whether the caller\'s end user may use it from client_ip', async () => {
     const org = (await server.services.orgs.create({ name: 'Restricted Org' }, OPERATOR_CONTEXT)).id;
     const created = await server.services.restrictedTokens.create(
@@ -236,7 +256,7 @@ describe('GET /v1/revocations', () => {
     expect(all.entries).toEqual(
       expect.arrayContaining([
         { type: 'token', jti, client_id: revokedToken.client.client_id, exp: expect.any(Number) },
-        { type: 'client', client_id: disabled.client.client_id, not_before: expect.any(Number) },
+        { type: 'client', client_id: disabled.client.client_id, not_before: expect.any(Number), pending_not_before: null },
       ]),
     );
     expect(all.entries.length).toBeGreaterThanOrEqual(start.entries.length + 2);
