@@ -53,8 +53,29 @@ function single(body: Record<string, unknown>, name: string): string | undefined
   return value;
 }
 
-function decodeBasicPart(part: string): string {
-  return decodeURIComponent(part.replace(/\+/g, '%20'));
+/**
+ * The client id and secret of an HTTP Basic header, form-urlencoded per RFC 6749 §2.3.1.
+ * Throws invalid_request for a header that is not well-formed Basic.
+ */
+/** The `token` parameter (required); `token_type_hint` may be given once and is not needed. */
+function tokenParameter(body: Record<string, unknown>): string {
+  const token = single(body, 'token');
+  if (!token) throw invalidRequest("missing required parameter 'token'");
+  single(body, 'token_type_hint');
+  return token;
+}
+
+function parseBasic(header: string): { clientId: string; secret: string } {
+  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header);
+  const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw invalidRequest('invalid authorization header value format');
+  const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, '%20'));
+  try {
+    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidRequest('client_id and client_secret in the authorization header are not properly encoded');
+  }
 }
 
 /** Whether an address falls inside a canonical allow-list of addresses and CIDRs. */
@@ -78,15 +99,10 @@ export async function authenticateResourceServer(
   resourceServers: ResourceServersService,
   verifier: SecretVerifier,
 ): Promise<string | null> {
-  const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(authorization ?? '');
-  const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
   let clientId: string;
   let secret: string;
   try {
-    clientId = decodeBasicPart(decoded.slice(0, colon));
-    secret = decodeBasicPart(decoded.slice(colon + 1));
+    ({ clientId, secret } = parseBasic(authorization ?? ''));
   } catch {
     return null;
   }
@@ -109,16 +125,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     const basic = header !== undefined;
     if (header !== undefined) {
       if (bodySecret !== undefined) throw invalidRequest('client authentication must only be provided using one mechanism');
-      const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header);
-      const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
-      const colon = decoded.indexOf(':');
-      if (colon < 0) throw invalidRequest('invalid authorization header value format');
-      try {
-        clientId = decodeBasicPart(decoded.slice(0, colon));
-        secret = decodeBasicPart(decoded.slice(colon + 1));
-      } catch {
-        throw invalidRequest('client_id and client_secret in the authorization header are not properly encoded');
-      }
+      ({ clientId, secret } = parseBasic(header));
     } else {
       clientId = bodyId;
       secret = bodySecret;
@@ -220,9 +227,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     form,
     handle(async (req, body) => {
       const caller = await authenticate(req, body);
-      const token = single(body, 'token');
-      if (!token) throw invalidRequest("missing required parameter 'token'");
-      single(body, 'token_type_hint');
+      const token = tokenParameter(body);
       const clientIp = single(body, 'client_ip');
       if (clientIp !== undefined && !(ipaddr.IPv4.isValidFourPartDecimal(clientIp) || (clientIp.includes(':') && ipaddr.IPv6.isValid(clientIp)))) {
         throw invalidRequest("'client_ip' must be an IPv4 or IPv6 address");
@@ -236,9 +241,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     form,
     handle(async (req, body) => {
       const caller = await authenticate(req, body);
-      const token = single(body, 'token');
-      if (!token) throw invalidRequest("missing required parameter 'token'");
-      single(body, 'token_type_hint');
+      const token = tokenParameter(body);
       // RFC 7009 §2.2: 200 whether or not the token was valid, known, or this client's.
       const claims = await verifyAccessToken(token, { ignoreExpiry: true });
       if (caller.kind === 'client' && claims && claims.client_id === caller.clientId && claims.exp * 1000 > Date.now()) {
