@@ -168,6 +168,26 @@ export const settings = {
     default: '900',
     description: 'how long failed logins count against an account or IP',
   },
+  AUTH_MAX_FAILURES_PER_CLIENT: {
+    schema: integer(1, 100000),
+    default: '10',
+    description: 'failed secret checks per client_id within the window before further unverified attempts get 429',
+  },
+  AUTH_MAX_FAILURES_PER_IP: {
+    schema: integer(1, 1000000),
+    default: '100',
+    description: 'failed secret checks per source IP within the window before further unverified attempts get 429',
+  },
+  AUTH_FAILURE_WINDOW_SECONDS: {
+    schema: integer(10, 86400),
+    default: '300',
+    description: 'how long failed client authentications count against a client_id or IP',
+  },
+  METRICS_TOKEN: {
+    schema: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+    default: undefined,
+    description: 'bearer token that GET /metrics requires; unset disables /metrics',
+  },
   DEFAULT_MAX_API_CLIENTS: {
     schema: integer(0, 100000),
     default: '3',
@@ -209,6 +229,10 @@ export interface Config {
   loginMaxFailuresPerAccount: number;
   loginMaxFailuresPerIp: number;
   loginFailureWindowSeconds: number;
+  authMaxFailuresPerClient: number;
+  authMaxFailuresPerIp: number;
+  authFailureWindowSeconds: number;
+  metricsToken: string | undefined;
   defaultMaxApiClients: number;
   defaultMaxRestrictedTokens: number;
   catalogFile: string;
@@ -232,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const result = (setting.schema as z.ZodType).safeParse(raw ?? '');
     if (!result.success) {
       const issue = result.error.issues[0];
-      const shown = name.includes('SECRET') || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = /(SECRET|_TOKEN)$/.test(name) || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(raw)})`;
       throw new ConfigError(name, `${issue?.message ?? 'is invalid'}${shown}`);
     }
     parsed[name] = result.data;
@@ -264,6 +288,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginMaxFailuresPerAccount: values.LOGIN_MAX_FAILURES_PER_ACCOUNT,
     loginMaxFailuresPerIp: values.LOGIN_MAX_FAILURES_PER_IP,
     loginFailureWindowSeconds: values.LOGIN_FAILURE_WINDOW_SECONDS,
+    authMaxFailuresPerClient: values.AUTH_MAX_FAILURES_PER_CLIENT,
+    authMaxFailuresPerIp: values.AUTH_MAX_FAILURES_PER_IP,
+    authFailureWindowSeconds: values.AUTH_FAILURE_WINDOW_SECONDS,
+    metricsToken: values.METRICS_TOKEN,
     defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,
     defaultMaxRestrictedTokens: values.DEFAULT_MAX_RESTRICTED_TOKENS,
     catalogFile: path.resolve(projectRoot, values.CATALOG_FILE),

@@ -12,7 +12,8 @@ import type { ProviderHolder } from './oidc/provider-holder.js';
 import { ROUTES } from './oidc/provider.js';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './resource-servers/endpoints.js';
 import type { Services } from './services.js';
-import type { SecretVerifier } from './shared/secrets.js';
+import type { Metrics } from './metrics.js';
+import { safeEqual, type SecretVerifier } from './shared/secrets.js';
 import { AppError } from './shared/errors.js';
 import { redactUrl, type Logger } from './shared/logger.js';
 
@@ -26,6 +27,7 @@ export interface AppDeps {
   auth: AuthService;
   verifier: SecretVerifier;
   resourceEndpoints: Router;
+  metrics: Metrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -85,7 +87,7 @@ function toAppError(error: unknown): AppError {
   return new AppError(500, 'server_error', 'an unexpected error occurred');
 }
 
-export function createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints }: AppDeps) {
+export function createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -100,7 +102,7 @@ export function createApp({ config, catalog, db, logger, provider, services, aut
         res.setHeader('X-Request-Id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       serializers: {
         req: (req: { id: string; method: string; url: string; raw?: Request }) => ({
           id: req.id,
@@ -114,6 +116,19 @@ export function createApp({ config, catalog, db, logger, provider, services, aut
     }),
   );
   app.use(helmet());
+  app.use(metrics.middleware);
+
+  // Prometheus exposition, behind METRICS_TOKEN (absent: no /metrics at all).
+  if (config.metricsToken) {
+    const expected = `Bearer ${config.metricsToken}`;
+    app.get('/metrics', async (req, res) => {
+      if (!safeEqual(req.get('authorization') ?? '', expected)) {
+        res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').json({ error: 'unauthorized', error_description: 'GET /metrics needs the METRICS_TOKEN bearer token' });
+        return;
+      }
+      res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

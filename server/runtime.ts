@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
 import type { Knex } from 'knex';
 import { createAuthService } from './auth/auth.service.js';
+import { createMetrics } from './metrics.js';
 import { createAccessTokenVerifier } from './oidc/verify.js';
 import { createResourceEndpoints } from './resource-servers/endpoints.js';
 import { createRevocationRepository } from './revocation/revocation.repository.js';
@@ -15,6 +16,7 @@ import { migrateLatest, type Database } from './db/database.js';
 import { createProviderHolder } from './oidc/provider-holder.js';
 import { createServices } from './services.js';
 import type { Logger } from './shared/logger.js';
+import { createFailureLimiter } from './shared/failure-limiter.js';
 import { createSecretVerifier } from './shared/secrets.js';
 
 export interface RunningServer {
@@ -62,16 +64,26 @@ export async function startServer(
   await services.keys.ensureActive(config.signingAlg);
   // One record of verified secrets for every endpoint that authenticates clients.
   const verifier = createSecretVerifier({ cacheSeconds: config.verifiedSecretCacheSeconds });
+  const limiter = createFailureLimiter({
+    maxPerCredential: config.authMaxFailuresPerClient,
+    maxPerIp: config.authMaxFailuresPerIp,
+    windowSeconds: config.authFailureWindowSeconds,
+  });
   const clientUsed = createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger);
+  const metrics = createMetrics({ knex: db.knex, verifier, limiter });
   const restrictedTokenUsed = createLastUsedRecorder((id) => services.restrictedTokens.touchLastUsed(id), logger);
   const provider = await createProviderHolder({
     config,
     catalog,
     clients: services.clientsRepository,
     verifier,
+    limiter,
     keys: services.keys,
     logger,
-    onTokenIssued: clientUsed,
+    onTokenIssued: (clientId) => {
+      metrics.tokenIssued();
+      clientUsed(clientId);
+    },
   });
   provider.startPolling(config.keyRefreshIntervalSeconds);
 
@@ -83,12 +95,13 @@ export async function startServer(
     issuer: config.issuer,
     catalog,
     verifier,
+    limiter,
     verifyAccessToken,
     isStillValid,
     resourceServers: services.resourceServers,
     onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
   });
-  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints });
+  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics });
   const maintenance = startMaintenance(db.knex, logger);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

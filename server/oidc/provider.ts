@@ -6,6 +6,7 @@ import type { Catalog, CatalogResource } from '../../config/catalog.js';
 import type { Config } from '../../config/index.js';
 import type { AuthenticatingClient, ClientsRepository } from '../clients/clients.repository.js';
 import type { KeySet } from '../keys/keys.service.js';
+import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
 import type { SecretVerifier } from '../shared/secrets.js';
 
 export const ROUTES = {
@@ -32,7 +33,17 @@ export interface ProviderDeps {
   catalog: Catalog;
   clients: ClientsRepository;
   verifier: SecretVerifier;
+  limiter: FailureLimiter;
   keySet: KeySet;
+}
+
+/** 429 in RFC 6749 §5.2 form, for an authentication refused before its secret was checked. */
+class TooManyRequests extends errors.OIDCProviderError {
+  override error_description: string;
+  constructor(description: string) {
+    super(429, 'too_many_requests');
+    this.error_description = description;
+  }
 }
 
 function clientMetadata(row: AuthenticatingClient, catalog: Catalog) {
@@ -64,7 +75,7 @@ function defaultResourceFor(catalog: Catalog, clientScopes: Set<string>): string
   return catalog.resources.find(owns)?.identifier ?? catalog.defaultResource;
 }
 
-export function buildProvider({ config, catalog, clients, verifier, keySet }: ProviderDeps): Provider {
+export function buildProvider({ config, catalog, clients, verifier, limiter, keySet }: ProviderDeps): Provider {
   class ClientAdapter {
     constructor(private readonly model: string) {}
 
@@ -198,11 +209,19 @@ export function buildProvider({ config, catalog, clients, verifier, keySet }: Pr
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: ProviderClient, presented: string) {
     const hash = this.clientSecret;
     if (!hash) return false;
-    if (await verifier.verify(this.clientId, hash, presented)) return true;
     // During a rotation's grace period the previous secret still authenticates.
     const { latchkey_previous_secret_hash: previous, latchkey_previous_secret_expires_at: until } = fieldsOf(this);
-    if (!previous || !until || until * 1000 <= Date.now()) return false;
-    return verifier.verify(this.clientId, previous, presented);
+    const hashes = previous && until && until * 1000 > Date.now() ? [hash, previous] : [hash];
+    // The Express request behind this koa context: its ip honours TRUST_PROXY.
+    const ctx = Provider.ctx;
+    const ip = (ctx?.req as { ip?: string } | undefined)?.ip;
+    try {
+      return await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip);
+    } catch (error) {
+      if (!(error instanceof TooManyFailedAttempts)) throw error;
+      ctx?.set('Retry-After', String(error.retryAfterSeconds));
+      throw new TooManyRequests(error.message);
+    }
   };
 
   return provider;

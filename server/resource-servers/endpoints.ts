@@ -10,6 +10,7 @@ import type { AccessTokenVerifier } from '../oidc/verify.js';
 import { createRestrictedTokensRepository, type RestrictedTokenRow } from '../restricted-tokens/restricted-tokens.repository.js';
 import { createRevocationRepository } from '../revocation/revocation.repository.js';
 import type { TokenState } from '../revocation/token-state.js';
+import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
 import { hashToken, type SecretVerifier } from '../shared/secrets.js';
 import { RESOURCE_SERVER_ID_PREFIX, type ResourceServersService } from './resource-servers.service.js';
 
@@ -24,6 +25,7 @@ export interface ResourceEndpointsDeps {
   issuer: string;
   catalog: Catalog;
   verifier: SecretVerifier;
+  limiter: FailureLimiter;
   verifyAccessToken: AccessTokenVerifier;
   isStillValid: TokenState;
   resourceServers: ResourceServersService;
@@ -37,6 +39,7 @@ class OAuthError extends Error {
     readonly code: string,
     readonly description: string,
     readonly basic = false,
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
   }
@@ -111,7 +114,7 @@ export async function authenticateResourceServer(
 }
 
 export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
-  const { db, catalog, verifier, verifyAccessToken, isStillValid, resourceServers, onUse } = deps;
+  const { db, catalog, verifier, limiter, verifyAccessToken, isStillValid, resourceServers, onUse } = deps;
   const clients = createClientsRepository(db);
   const restrictedTokens = createRestrictedTokensRepository(db);
 
@@ -131,21 +134,25 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
       secret = bodySecret;
     }
     if (!clientId || !secret) throw invalidClient(basic);
+    const check = async (hashes: string[]) => {
+      try {
+        return await checkClientSecret({ verifier, limiter }, clientId as string, hashes, secret as string, req.ip);
+      } catch (error) {
+        if (error instanceof TooManyFailedAttempts) throw new OAuthError(429, 'too_many_requests', error.message, false, error.retryAfterSeconds);
+        throw error;
+      }
+    };
 
     if (clientId.startsWith(RESOURCE_SERVER_ID_PREFIX)) {
       const server = await resourceServers.findByClientId(clientId);
-      if (server && (await verifier.verify(server.client_id, server.secret_hash, secret))) return { kind: 'resource_server', clientId };
+      if (server && (await check([server.secret_hash]))) return { kind: 'resource_server', clientId };
       throw invalidClient(basic);
     }
     const client = await clients.findAuthenticatable(clientId);
     if (client) {
-      const previousValid = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
-      if (
-        (await verifier.verify(client.client_id, client.secret_hash, secret)) ||
-        (previousValid && (await verifier.verify(client.client_id, client.previous_secret_hash as string, secret)))
-      ) {
-        return { kind: 'client', clientId, orgId: client.org_id };
-      }
+      const graceful = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
+      const hashes = graceful ? [client.secret_hash, client.previous_secret_hash as string] : [client.secret_hash];
+      if (await check(hashes)) return { kind: 'client', clientId, orgId: client.org_id };
     }
     throw invalidClient(basic);
   }
@@ -212,6 +219,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
       send(res, 200, await work(req, (req.body ?? {}) as Record<string, unknown>));
     } catch (error) {
       if (error instanceof OAuthError) {
+        if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
         if (error.status === 401 && error.basic) {
           res.set('WWW-Authenticate', `Basic realm="${deps.issuer}", error="${error.code}", error_description="${error.description}"`);
         }

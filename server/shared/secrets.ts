@@ -97,24 +97,39 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
     verified.set(key, { hash, digest, expiresAt: now() + cacheSeconds * 1000 });
   }
 
+  const usable = (presented: unknown): presented is string =>
+    typeof presented === 'string' && presented.length > 0 && presented.length <= 512;
+
+  function remembered(clientId: string, hash: string, digest: Buffer): boolean {
+    const entry = verified.get(keyOf(clientId, hash));
+    return entry !== undefined && entry.hash === hash && entry.expiresAt > now() && timingSafeEqual(entry.digest, digest);
+  }
+
+  let bcryptChecks = 0;
+
   return {
+    /** True when this exact secret verified against this hash recently: no bcrypt needed. */
+    isRemembered(clientId: string, hash: string, presented: string): boolean {
+      return usable(presented) && remembered(clientId, hash, digestOf(presented));
+    },
+
     async verify(clientId: string, hash: string, presented: string): Promise<boolean> {
-      if (typeof presented !== 'string' || presented.length === 0 || presented.length > 512) return false;
+      if (!usable(presented)) return false;
       const digest = digestOf(presented);
       const key = keyOf(clientId, hash);
-      const entry = verified.get(key);
-      if (entry && entry.hash === hash && entry.expiresAt > now() && timingSafeEqual(entry.digest, digest)) {
+      if (remembered(clientId, hash, digest)) {
         hits += 1;
         return true;
       }
       misses += 1;
       // bcrypt only reads 72 bytes: a longer input cannot be one of ours.
       if (Buffer.byteLength(presented) > 72) return false;
+      bcryptChecks += 1;
       const matches = await bcrypt.compare(presented, hash);
       if (matches) remember(key, hash, digest);
       return matches;
     },
-    stats: () => ({ hits, misses, size: verified.size }),
+    stats: () => ({ hits, misses, size: verified.size, bcryptChecks }),
   };
 }
 

@@ -39,10 +39,10 @@ describe('createSecretVerifier', () => {
     const verifier = createSecretVerifier({ cacheSeconds: 60, now: clock });
     expect(await verifier.verify('c2', hash, secret)).toBe(true);
     expect(await verifier.verify('c2', hash, secret)).toBe(true);
-    expect(verifier.stats()).toEqual({ hits: 1, misses: 1, size: 1 });
+    expect(verifier.stats()).toEqual({ hits: 1, misses: 1, size: 1, bcryptChecks: 1 });
     now += 61_000;
     expect(await verifier.verify('c2', hash, secret)).toBe(true);
-    expect(verifier.stats()).toEqual({ hits: 1, misses: 2, size: 1 });
+    expect(verifier.stats()).toEqual({ hits: 1, misses: 2, size: 1, bcryptChecks: 2 });
     expect(compare).toHaveBeenCalledTimes(2);
     compare.mockRestore();
   });
@@ -66,7 +66,7 @@ describe('createSecretVerifier', () => {
     const verifier = createSecretVerifier({ cacheSeconds: 0, now: clock });
     await verifier.verify('c5', hash, secret);
     await verifier.verify('c5', hash, secret);
-    expect(verifier.stats()).toEqual({ hits: 0, misses: 2, size: 0 });
+    expect(verifier.stats()).toEqual({ hits: 0, misses: 2, size: 0, bcryptChecks: 2 });
   });
 
   it('keeps at most maxEntries records', async () => {

@@ -1,0 +1,111 @@
+// Prometheus metrics (prom-client) in a registry of this app's own: no module-level state, so two
+// servers in one process keep separate counts.
+import type { NextFunction, Request, Response } from 'express';
+import type { Knex } from 'knex';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FailureLimiter } from './shared/failure-limiter.js';
+import type { SecretVerifier } from './shared/secrets.js';
+
+export interface MetricsDeps {
+  knex: Knex;
+  verifier: SecretVerifier;
+  limiter: FailureLimiter;
+}
+
+/** knex's pool (tarn) exposes its counts; the embedded driver has none. */
+interface PoolCounts {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+export function createMetrics({ knex, verifier, limiter }: MetricsDeps) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'latchkey_' }); // includes event-loop lag
+
+  const requests = new Counter({
+    name: 'latchkey_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'latchkey_http_request_duration_seconds',
+    help: 'HTTP request latency by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const tokensIssued = new Counter({ name: 'latchkey_tokens_issued_total', help: 'access tokens issued', registers: [registry] });
+  const authFailures = new Counter({
+    name: 'latchkey_auth_failures_total',
+    help: 'failed client authentications by endpoint and reason',
+    labelNames: ['endpoint', 'reason'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'latchkey_auth_rate_limit_rejections',
+    help: 'authentications refused with 429 before any secret check, since start',
+    registers: [registry],
+    collect() {
+      this.set(limiter.stats().rejections);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_bcrypt_verifications',
+    help: 'bcrypt secret checks run since start',
+    registers: [registry],
+    collect() {
+      this.set(verifier.stats().bcryptChecks);
+    },
+  });
+  new Gauge({
+    name: 'latchkey_verified_secret_cache_hit_ratio',
+    help: 'share of secret checks answered by the verified-secret record, since start',
+    registers: [registry],
+    collect() {
+      const { hits, misses } = verifier.stats();
+      this.set(hits + misses === 0 ? 0 : hits / (hits + misses));
+    },
+  });
+  new Gauge({
+    name: 'latchkey_db_pool_connections',
+    help: 'database pool connections by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const pool = (knex.client as { pool?: PoolCounts }).pool;
+      if (!pool || typeof pool.numUsed !== 'function') return;
+      this.set({ state: 'used' }, pool.numUsed());
+      this.set({ state: 'free' }, pool.numFree());
+      this.set({ state: 'pending' }, pool.numPendingAcquires());
+    },
+  });
+
+  /** Names the route a request matched (never the raw URL: ids would explode the label set). */
+  function routeOf(req: Request): string {
+    if (req.route?.path) return `${req.baseUrl}${String(req.route.path)}`;
+    return 'unmatched';
+  }
+
+  return {
+    registry,
+    middleware(req: Request, res: Response, next: NextFunction) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const labels = { route: routeOf(req), method: req.method, status: String(res.statusCode) };
+        requests.inc(labels);
+        duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        if (req.path === '/oauth/token' || req.path === '/oauth/introspect' || req.path === '/oauth/revoke') {
+          const endpoint = req.path.slice('/oauth/'.length);
+          if (res.statusCode === 401) authFailures.inc({ endpoint, reason: 'invalid_client' });
+          if (res.statusCode === 429) authFailures.inc({ endpoint, reason: 'too_many_failures' });
+        }
+      });
+      next();
+    },
+    tokenIssued: () => tokensIssued.inc(),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,67 @@
+// Brute-force protection for client authentication (RFC 6749 §2.3.1): failed secret checks are
+// counted per client_id and per source IP; past a threshold, further *unverified* attempts are
+// refused before any bcrypt work. A secret that already verified (the verified-secret record) is
+// let through even then, so an attacker hammering a client_id cannot lock out the real client.
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { SecretVerifier } from './secrets.js';
+
+export interface FailureLimiterOptions {
+  maxPerCredential: number;
+  maxPerIp: number;
+  windowSeconds: number;
+}
+
+export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds }: FailureLimiterOptions) {
+  const perCredential = new RateLimiterMemory({ keyPrefix: 'auth-credential', points: maxPerCredential, duration: windowSeconds });
+  const perIp = new RateLimiterMemory({ keyPrefix: 'auth-ip', points: maxPerIp, duration: windowSeconds });
+  let rejections = 0;
+
+  return {
+    /** Seconds to wait when the credential or the IP is blocked, else 0. */
+    async retryAfterSeconds(credential: string, ip: string | undefined): Promise<number> {
+      const [byCredential, byIp] = await Promise.all([perCredential.get(credential), ip ? perIp.get(ip) : null]);
+      const waits = [byCredential, byIp]
+        .filter((result) => result !== null && result.remainingPoints <= 0)
+        .map((result) => Math.ceil((result?.msBeforeNext ?? 0) / 1000));
+      if (waits.length === 0) return 0;
+      rejections += 1;
+      return Math.max(1, ...waits);
+    },
+    async recordFailure(credential: string, ip: string | undefined): Promise<void> {
+      await Promise.all([perCredential.penalty(credential, 1), ip ? perIp.penalty(ip, 1) : Promise.resolve()]);
+    },
+    stats: () => ({ rejections }),
+  };
+}
+
+export type FailureLimiter = ReturnType<typeof createFailureLimiter>;
+
+/** Too many failed attempts: answer 429 with Retry-After. */
+export class TooManyFailedAttempts extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed client authentications: retry after ${retryAfterSeconds} seconds`);
+    this.name = 'TooManyFailedAttempts';
+  }
+}
+
+/**
+ * Checks a presented client secret against the stored hashes (the current one, and the previous
+ * one during a rotation's grace period): a remembered success passes at once; otherwise a blocked
+ * client_id or IP is refused with TooManyFailedAttempts before bcrypt runs, and a failure counts.
+ */
+export async function checkClientSecret(
+  deps: { verifier: SecretVerifier; limiter: FailureLimiter },
+  clientId: string,
+  hashes: string[],
+  presented: string,
+  ip: string | undefined,
+): Promise<boolean> {
+  const { verifier, limiter } = deps;
+  const warm = hashes.find((hash) => verifier.isRemembered(clientId, hash, presented));
+  if (warm) return verifier.verify(clientId, warm, presented);
+  const wait = await limiter.retryAfterSeconds(clientId, ip);
+  if (wait > 0) throw new TooManyFailedAttempts(wait);
+  for (const hash of hashes) if (await verifier.verify(clientId, hash, presented)) return true;
+  await limiter.recordFailure(clientId, ip);
+  return false;
+}
