@@ -183,6 +183,11 @@ export const settings = {
     default: '300',
     description: 'how long failed client authentications count against a client_id or IP',
   },
+  REDIS_URL: {
+    schema: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).optional()),
+    default: undefined,
+    description: 'Redis for counters shared by every instance (login and authentication throttling); unset: per process',
+  },
   METRICS_TOKEN: {
     schema: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
     default: undefined,
@@ -232,6 +237,7 @@ export interface Config {
   authMaxFailuresPerClient: number;
   authMaxFailuresPerIp: number;
   authFailureWindowSeconds: number;
+  redisUrl: string | undefined;
   metricsToken: string | undefined;
   defaultMaxApiClients: number;
   defaultMaxRestrictedTokens: number;
@@ -256,7 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const result = (setting.schema as z.ZodType).safeParse(raw ?? '');
     if (!result.success) {
       const issue = result.error.issues[0];
-      const shown = /(SECRET|_TOKEN)$/.test(name) || name === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(raw)})`;
+      const shown = /(SECRET|_TOKEN|_URL)$/.test(name) ? '' : ` (got ${JSON.stringify(raw)})`;
       throw new ConfigError(name, `${issue?.message ?? 'is invalid'}${shown}`);
     }
     parsed[name] = result.data;
@@ -291,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMaxFailuresPerClient: values.AUTH_MAX_FAILURES_PER_CLIENT,
     authMaxFailuresPerIp: values.AUTH_MAX_FAILURES_PER_IP,
     authFailureWindowSeconds: values.AUTH_FAILURE_WINDOW_SECONDS,
+    redisUrl: values.REDIS_URL,
     metricsToken: values.METRICS_TOKEN,
     defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,
     defaultMaxRestrictedTokens: values.DEFAULT_MAX_RESTRICTED_TOKENS,

@@ -16,6 +16,7 @@ import { migrateLatest, type Database } from './db/database.js';
 import { createProviderHolder } from './oidc/provider-holder.js';
 import { createServices } from './services.js';
 import type { Logger } from './shared/logger.js';
+import { createCounterStore } from './shared/counters.js';
 import { createFailureLimiter } from './shared/failure-limiter.js';
 import { createSecretVerifier } from './shared/secrets.js';
 
@@ -64,11 +65,15 @@ export async function startServer(
   await services.keys.ensureActive(config.signingAlg);
   // One record of verified secrets for every endpoint that authenticates clients.
   const verifier = createSecretVerifier({ cacheSeconds: config.verifiedSecretCacheSeconds });
-  const limiter = createFailureLimiter({
-    maxPerCredential: config.authMaxFailuresPerClient,
-    maxPerIp: config.authMaxFailuresPerIp,
-    windowSeconds: config.authFailureWindowSeconds,
-  });
+  const counters = createCounterStore(config.redisUrl, logger);
+  const limiter = createFailureLimiter(
+    {
+      maxPerCredential: config.authMaxFailuresPerClient,
+      maxPerIp: config.authMaxFailuresPerIp,
+      windowSeconds: config.authFailureWindowSeconds,
+    },
+    counters,
+  );
   const clientUsed = createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger);
   const metrics = createMetrics({ knex: db.knex, verifier, limiter });
   const restrictedTokenUsed = createLastUsedRecorder((id) => services.restrictedTokens.touchLastUsed(id), logger);
@@ -89,7 +94,7 @@ export async function startServer(
 
   const verifyAccessToken = createAccessTokenVerifier(config.issuer, () => provider.publicJwks);
   const isStillValid = createTokenState(db.knex);
-  const auth = createAuthService({ db: db.knex, config, verifyAccessToken, isStillValid });
+  const auth = createAuthService({ db: db.knex, config, verifyAccessToken, isStillValid, counters });
   const resourceEndpoints = createResourceEndpoints({
     db: db.knex,
     issuer: config.issuer,
@@ -146,6 +151,7 @@ export async function startServer(
           });
           server.closeIdleConnections();
         });
+        await counters.close();
         await db.close();
       })();
       return closing;

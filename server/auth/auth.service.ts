@@ -4,7 +4,6 @@
 import bcrypt from 'bcrypt';
 import type { Knex } from 'knex';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { createAuditRepository } from '../audit/audit.repository.js';
@@ -12,6 +11,7 @@ import { createClientsRepository, type AuthenticatingClient } from '../clients/c
 import type { AccessTokenClaims, AccessTokenVerifier } from '../oidc/verify.js';
 import { createMembersRepository } from '../members/members.repository.js';
 import type { RequestContext } from '../shared/actor.js';
+import type { CounterStore } from '../shared/counters.js';
 import { AppError } from '../shared/errors.js';
 import { hashToken, randomToken } from '../shared/secrets.js';
 import { inTransaction } from '../shared/transaction.js';
@@ -33,6 +33,7 @@ export interface AuthServiceDeps {
   verifyAccessToken: AccessTokenVerifier;
   /** Whether a verified token of this client is still valid (not revoked). */
   isStillValid: (claims: AccessTokenClaims, client: AuthenticatingClient) => Promise<boolean>;
+  counters: CounterStore;
 }
 
 interface Origin {
@@ -40,11 +41,11 @@ interface Origin {
   userAgent: string | null;
 }
 
-export function createAuthService({ db, config, verifyAccessToken, isStillValid }: AuthServiceDeps) {
+export function createAuthService({ db, config, verifyAccessToken, isStillValid, counters }: AuthServiceDeps) {
   const members = createMembersRepository(db);
   const window = config.loginFailureWindowSeconds;
-  const perAccount = new RateLimiterMemory({ keyPrefix: 'login-account', points: config.loginMaxFailuresPerAccount, duration: window });
-  const perIp = new RateLimiterMemory({ keyPrefix: 'login-ip', points: config.loginMaxFailuresPerIp, duration: window });
+  const perAccount = counters.limiter({ keyPrefix: 'login-account', points: config.loginMaxFailuresPerAccount, durationSeconds: window });
+  const perIp = counters.limiter({ keyPrefix: 'login-ip', points: config.loginMaxFailuresPerIp, durationSeconds: window });
   // Compared against when the email is unknown, so that both answers take as long.
   let dummyHash: Promise<string> | undefined;
   const managementAudience = `${config.issuer}/v1`;

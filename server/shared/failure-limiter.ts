@@ -2,7 +2,7 @@
 // counted per client_id and per source IP; past a threshold, further *unverified* attempts are
 // refused before any bcrypt work. A secret that already verified (the verified-secret record) is
 // let through even then, so an attacker hammering a client_id cannot lock out the real client.
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { CounterStore } from './counters.js';
 import type { SecretVerifier } from './secrets.js';
 
 export interface FailureLimiterOptions {
@@ -11,9 +11,9 @@ export interface FailureLimiterOptions {
   windowSeconds: number;
 }
 
-export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds }: FailureLimiterOptions) {
-  const perCredential = new RateLimiterMemory({ keyPrefix: 'auth-credential', points: maxPerCredential, duration: windowSeconds });
-  const perIp = new RateLimiterMemory({ keyPrefix: 'auth-ip', points: maxPerIp, duration: windowSeconds });
+export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds }: FailureLimiterOptions, counters: CounterStore) {
+  const perCredential = counters.limiter({ keyPrefix: 'auth-credential', points: maxPerCredential, durationSeconds: windowSeconds });
+  const perIp = counters.limiter({ keyPrefix: 'auth-ip', points: maxPerIp, durationSeconds: windowSeconds });
   let rejections = 0;
 
   return {

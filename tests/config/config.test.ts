@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       authMaxFailuresPerClient: 10,
       authMaxFailuresPerIp: 100,
       authFailureWindowSeconds: 300,
+      redisUrl: undefined,
       metricsToken: undefined,
       defaultMaxApiClients: 3,
       defaultMaxRestrictedTokens: 3,

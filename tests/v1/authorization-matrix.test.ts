@@ -21,6 +21,8 @@ import {
 } from '../helpers/api.js';
 import { basic, postToken } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { createCounterStore } from '../../server/shared/counters.js';
+import { createLogger } from '../../server/shared/logger.js';
 
 const USERS = ['admin', 'developer', 'member', 'member+cmc'] as const;
 const MACHINES = ['credentials:read', 'credentials:write', 'audit:read', 'members:write'] as const;
@@ -421,7 +423,13 @@ describe('the management API route list', () => {
       config: server.config,
       catalog: loadCatalog(server.config.catalogFile, server.issuer),
       services: server.services,
-      auth: createAuthService({ db: server.db.knex, config: server.config, verifyAccessToken: async () => null, isStillValid: async () => true }),
+      auth: createAuthService({
+        db: server.db.knex,
+        config: server.config,
+        verifyAccessToken: async () => null,
+        isStillValid: async () => true,
+        counters: createCounterStore(undefined, createLogger('silent')),
+      }),
     });
     const keys = declared.map((route) => `${route.method.toUpperCase()} /v1${route.path}`).sort();
     expect(keys).toEqual(Object.keys(ROUTES).filter((key) => !UNDECLARED.has(key)).sort());
