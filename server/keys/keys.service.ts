@@ -25,10 +25,6 @@ export interface KeysServiceDeps {
   accessTokenTtlSeconds: number;
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
-}
-
 export function createKeysService({ repository, cipher, accessTokenTtlSeconds }: KeysServiceDeps) {
   const publicationSeconds = accessTokenTtlSeconds + PUBLICATION_MARGIN_SECONDS;
 
@@ -67,12 +63,8 @@ export function createKeysService({ repository, cipher, accessTokenTtlSeconds }:
     async ensureActive(alg: SigningAlgorithm): Promise<void> {
       const active = (await repository.list()).find((row) => row.retired_at === null);
       if (active?.alg === alg) return;
-      try {
-        await service.rotate(alg);
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // Another process created a key at the same moment; its key will do.
-      }
+      if (active) await service.load(); // refuse a mismatched KEY_ENCRYPTION_SECRET before adding a key
+      await repository.activateUnlessActive(await generate(alg));
     },
 
     async list() {
