@@ -183,6 +183,16 @@ export const settings = {
     default: '300',
     description: 'how long failed client authentications count against a client_id or IP',
   },
+  RATE_LIMIT_PER_MINUTE: {
+    schema: integer(1, 1000000),
+    default: '600',
+    description: 'token requests and introspections per API client per minute, unless the client has its own limit',
+  },
+  RATE_LIMIT_MAX_PER_MINUTE: {
+    schema: integer(1, 1000000),
+    default: '6000',
+    description: 'the highest per-client limit an organization admin may set',
+  },
   REDIS_URL: {
     schema: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }).optional()),
     default: undefined,
@@ -237,6 +247,8 @@ export interface Config {
   authMaxFailuresPerClient: number;
   authMaxFailuresPerIp: number;
   authFailureWindowSeconds: number;
+  rateLimitPerMinute: number;
+  rateLimitMaxPerMinute: number;
   redisUrl: string | undefined;
   metricsToken: string | undefined;
   defaultMaxApiClients: number;
@@ -269,6 +281,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const values = parsed as Parsed;
 
+  if (values.RATE_LIMIT_PER_MINUTE > values.RATE_LIMIT_MAX_PER_MINUTE) {
+    throw new ConfigError('RATE_LIMIT_PER_MINUTE', `must not exceed RATE_LIMIT_MAX_PER_MINUTE (${values.RATE_LIMIT_MAX_PER_MINUTE})`);
+  }
   if (values.NODE_ENV === 'production' && !values.KEY_ENCRYPTION_SECRET) {
     throw new ConfigError('KEY_ENCRYPTION_SECRET', 'is required when NODE_ENV=production');
   }
@@ -297,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authMaxFailuresPerClient: values.AUTH_MAX_FAILURES_PER_CLIENT,
     authMaxFailuresPerIp: values.AUTH_MAX_FAILURES_PER_IP,
     authFailureWindowSeconds: values.AUTH_FAILURE_WINDOW_SECONDS,
+    rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
+    rateLimitMaxPerMinute: values.RATE_LIMIT_MAX_PER_MINUTE,
     redisUrl: values.REDIS_URL,
     metricsToken: values.METRICS_TOKEN,
     defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261122_0001_initial.js';
 import * as management from './20261122_0002_management.js';
 import * as resourceSide from './20261122_0003_resource_side.js';
+import * as rateLimits from './20261122_0004_rate_limits.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0001_initial', initial],
   ['20261122_0002_management', management],
   ['20261122_0003_resource_side', resourceSide],
+  ['20261122_0004_rate_limits', rateLimits],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

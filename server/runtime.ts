@@ -18,6 +18,7 @@ import { createServices } from './services.js';
 import type { Logger } from './shared/logger.js';
 import { createCounterStore } from './shared/counters.js';
 import { createFailureLimiter } from './shared/failure-limiter.js';
+import { createRateLimits } from './shared/rate-limits.js';
 import { createSecretVerifier } from './shared/secrets.js';
 
 export interface RunningServer {
@@ -66,6 +67,7 @@ export async function startServer(
   // One record of verified secrets for every endpoint that authenticates clients.
   const verifier = createSecretVerifier({ cacheSeconds: config.verifiedSecretCacheSeconds });
   const counters = createCounterStore(config.redisUrl, logger);
+  const rateLimits = createRateLimits(counters);
   const limiter = createFailureLimiter(
     {
       maxPerCredential: config.authMaxFailuresPerClient,
@@ -83,6 +85,7 @@ export async function startServer(
     clients: services.clientsRepository,
     verifier,
     limiter,
+    rateLimits,
     keys: services.keys,
     logger,
     onTokenIssued: (clientId) => {
@@ -101,6 +104,8 @@ export async function startServer(
     catalog,
     verifier,
     limiter,
+    rateLimits,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     verifyAccessToken,
     isStillValid,
     resourceServers: services.resourceServers,

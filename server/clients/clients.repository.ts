@@ -24,6 +24,7 @@ export interface ApiClientRow {
   deleted_at: Date | null;
   tokens_not_before: Date | null;
   tokens_not_before_pending: Date | null;
+  rate_limit_per_minute: number | null;
 }
 
 export interface NewApiClient {
@@ -53,6 +54,7 @@ export type AuthenticatingClient = Pick<
   | 'expires_at'
   | 'tokens_not_before'
   | 'tokens_not_before_pending'
+  | 'rate_limit_per_minute'
 >;
 
 export function createClientsRepository(db: Knex) {
@@ -108,6 +110,7 @@ export function createClientsRepository(db: Knex) {
           'expires_at',
           'tokens_not_before',
           'tokens_not_before_pending',
+          'rate_limit_per_minute',
         )
         .where({ client_id: clientId, status: 'active' })
         .whereNull('deleted_at')

@@ -68,9 +68,18 @@ export const updateClientSchema = z
     name: clientName.optional(),
     description: clientDescription.optional(),
     allowed_origins: allowedOrigins.optional(),
+    rate_limit_per_minute: z
+      .number({ error: 'must be a whole number of requests per minute, or null for the default' })
+      .int('must be a whole number of requests per minute')
+      .min(1, 'must be at least 1')
+      .nullable()
+      .optional(),
   })
   .strict()
-  .refine((value) => Object.values(value).some((field) => field !== undefined), 'give at least one of name, description, allowed_origins');
+  .refine(
+    (value) => Object.values(value).some((field) => field !== undefined),
+    'give at least one of name, description, allowed_origins, rate_limit_per_minute',
+  );
 
 /** Fields an update may not touch, with the reason given back to the caller. */
 export const IMMUTABLE_CLIENT_FIELDS: Record<string, string> = {

@@ -14,7 +14,7 @@ import { parseInput, rejectImmutableFields } from '../shared/validation.js';
 import { createClientSchema, IMMUTABLE_CLIENT_FIELDS, rotateSecretSchema, updateClientSchema } from './clients.schema.js';
 import { createClientsRepository, type ApiClientRow } from './clients.repository.js';
 
-export function toApiClientJson(row: ApiClientRow) {
+export function toApiClientJson(row: ApiClientRow, defaultRateLimit: number) {
   return {
     id: row.id,
     client_id: row.client_id,
@@ -29,6 +29,10 @@ export function toApiClientJson(row: ApiClientRow) {
     created_by: row.created_by,
     updated_at: row.updated_at.toISOString(),
     last_used_at: row.last_used_at?.toISOString() ?? null,
+    rate_limit: {
+      per_minute: row.rate_limit_per_minute ?? defaultRateLimit,
+      source: row.rate_limit_per_minute === null ? ('default' as const) : ('client' as const),
+    },
   };
 }
 
@@ -41,11 +45,15 @@ export interface ClientsServiceDeps {
   bcryptCost: number;
   /** How long an issued token can live: how long a per-client not-before stays in the feed. */
   accessTokenTtlSeconds: number;
+  rateLimitPerMinute: number;
+  rateLimitMaxPerMinute: number;
 }
 
 const target = (row: Pick<ApiClientRow, 'id' | 'name'>) => ({ type: 'api_client', id: row.id, name: row.name });
 
-export function createClientsService({ db, orgs, catalog, bcryptCost, accessTokenTtlSeconds }: ClientsServiceDeps) {
+export function createClientsService(deps: ClientsServiceDeps) {
+  const { db, orgs, catalog, bcryptCost, accessTokenTtlSeconds, rateLimitPerMinute, rateLimitMaxPerMinute } = deps;
+  const asJson = (row: ApiClientRow) => toApiClientJson(row, rateLimitPerMinute);
   const repository = createClientsRepository(db);
   /** Every token the client was issued before `at` stops passing introspection and enters the feed. */
   const revokeIssuedTokens = (trx: Knex, clientId: string, at = new Date(), rotation = false) =>
@@ -99,7 +107,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
           expires_at: parsed.expires_at,
           created_by: context.actor,
         });
-        const json = toApiClientJson(row);
+        const json = asJson(row);
         await createAuditRepository(trx).insert(context, {
           orgId,
           action: 'api_client.created',
@@ -119,21 +127,24 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
 
     async list(orgId: string) {
       await orgs.require(orgId);
-      return (await repository.listByOrg(orgId)).map(toApiClientJson);
+      return (await repository.listByOrg(orgId)).map(asJson);
     },
 
     async get(orgId: string, id: string) {
-      return toApiClientJson(await requireClient(orgId, id));
+      return asJson(await requireClient(orgId, id));
     },
 
     /** Name, description and allowed origins only; anything else is a 400 naming the field. */
     async update(orgId: string, id: string, input: unknown, context: RequestContext) {
       rejectImmutableFields(input, IMMUTABLE_CLIENT_FIELDS);
       const changes = parseInput(updateClientSchema, input);
+      if (typeof changes.rate_limit_per_minute === 'number' && changes.rate_limit_per_minute > rateLimitMaxPerMinute) {
+        throw AppError.invalidRequest(`rate_limit_per_minute: must be at most ${rateLimitMaxPerMinute} (the operator's maximum)`);
+      }
       return inTransaction(db, async (trx) => {
         const before = await requireClient(orgId, id, trx, true);
         const changed = diff(before as unknown as Record<string, unknown>, changes);
-        if (Object.keys(changed).length === 0) return toApiClientJson(before);
+        if (Object.keys(changed).length === 0) return asJson(before);
         const after = await createClientsRepository(trx).update(before.id, changes);
         await createAuditRepository(trx).insert(context, {
           orgId,
@@ -141,7 +152,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
           target: target(after),
           metadata: { changes: changed },
         });
-        return toApiClientJson(after);
+        return asJson(after);
       });
     },
 
@@ -149,11 +160,11 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
     async setStatus(orgId: string, id: string, status: ApiClientRow['status'], context: RequestContext) {
       return inTransaction(db, async (trx) => {
         const current = await requireClient(orgId, id, trx);
-        if (current.status === status) return toApiClientJson(current);
+        if (current.status === status) return asJson(current);
         // Organization before client, the order create takes its locks in.
         if (status === 'active') await assertBelowLimit(trx, orgId);
         const row = await requireClient(orgId, id, trx, true);
-        if (row.status === status) return toApiClientJson(row);
+        if (row.status === status) return asJson(row);
         const after = await createClientsRepository(trx).setStatus(row.id, status);
         if (status === 'disabled') await revokeIssuedTokens(trx, row.client_id);
         await createAuditRepository(trx).insert(context, {
@@ -162,7 +173,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
           target: target(after),
           metadata: { client_id: after.client_id },
         });
-        return toApiClientJson(after);
+        return asJson(after);
       });
     },
 
@@ -214,7 +225,7 @@ export function createClientsService({ db, orgs, catalog, bcryptCost, accessToke
           },
         });
         return {
-          ...toApiClientJson(after),
+          ...asJson(after),
           client_secret: secret,
           previous_secret_expires_at: previousExpiresAt?.toISOString() ?? null,
         };

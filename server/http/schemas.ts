@@ -23,6 +23,10 @@ export const apiClientSchema = z
     created_by: actorSchema,
     updated_at: timestamp,
     last_used_at: timestamp.nullable(),
+    rate_limit: z
+      .object({ per_minute: z.number().int(), source: z.enum(['default', 'client']) })
+      .strict()
+      .meta({ description: 'token requests and introspections per minute; source client when set on the client' }),
   })
   .strict()
   .meta({ id: 'ApiClient' });

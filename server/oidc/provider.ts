@@ -7,6 +7,7 @@ import type { Config } from '../../config/index.js';
 import type { AuthenticatingClient, ClientsRepository } from '../clients/clients.repository.js';
 import type { KeySet } from '../keys/keys.service.js';
 import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
+import { rateLimitHeaders, type RateLimits } from '../shared/rate-limits.js';
 import type { SecretVerifier } from '../shared/secrets.js';
 
 export const ROUTES = {
@@ -23,6 +24,8 @@ interface LatchkeyClientFields {
   /** The secret hash before the last rotation, still accepted until its expiry (epoch seconds). */
   latchkey_previous_secret_hash: string | null;
   latchkey_previous_secret_expires_at: number | null;
+  /** Requests per minute, or null for the server default. */
+  latchkey_rate_limit_per_minute: number | null;
 }
 
 type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
@@ -34,6 +37,7 @@ export interface ProviderDeps {
   clients: ClientsRepository;
   verifier: SecretVerifier;
   limiter: FailureLimiter;
+  rateLimits: RateLimits;
   keySet: KeySet;
 }
 
@@ -64,6 +68,7 @@ function clientMetadata(row: AuthenticatingClient, catalog: Catalog) {
     latchkey_previous_secret_expires_at: row.previous_secret_expires_at
       ? Math.floor(row.previous_secret_expires_at.getTime() / 1000)
       : null,
+    latchkey_rate_limit_per_minute: row.rate_limit_per_minute,
   };
 }
 
@@ -75,7 +80,8 @@ function defaultResourceFor(catalog: Catalog, clientScopes: Set<string>): string
   return catalog.resources.find(owns)?.identifier ?? catalog.defaultResource;
 }
 
-export function buildProvider({ config, catalog, clients, verifier, limiter, keySet }: ProviderDeps): Provider {
+export function buildProvider({ config, catalog, clients, verifier, limiter, rateLimits, keySet }: ProviderDeps): Provider {
+  const rateLimitOf = (client: ProviderClient) => fieldsOf(client).latchkey_rate_limit_per_minute ?? config.rateLimitPerMinute;
   class ClientAdapter {
     constructor(private readonly model: string) {}
 
@@ -120,6 +126,7 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, key
         'latchkey_expires_at',
         'latchkey_previous_secret_hash',
         'latchkey_previous_secret_expires_at',
+        'latchkey_rate_limit_per_minute',
       ],
     },
     features: {
@@ -188,7 +195,8 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, key
       const client = ctx.oidc.client;
       if (!client || !('clientId' in token)) return undefined;
       const { org_id: orgId, allowed_origins: origins } = fieldsOf(client);
-      return { org_id: orgId, ...(origins.length > 0 ? { allowed_origins: origins } : {}) };
+      // The client's plan travels with the token, so resource servers can apply the same limit.
+      return { org_id: orgId, rate_limit_per_minute: rateLimitOf(client), ...(origins.length > 0 ? { allowed_origins: origins } : {}) };
     },
     clientBasedCORS: (_ctx, origin, client) => fieldsOf(client).allowed_origins.includes(origin),
     // Client authentication happens before any error page; keep every error JSON.
@@ -215,13 +223,22 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, key
     // The Express request behind this koa context: its ip honours TRUST_PROXY.
     const ctx = Provider.ctx;
     const ip = (ctx?.req as { ip?: string } | undefined)?.ip;
+    let authenticated: boolean;
     try {
-      return await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip);
+      authenticated = await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip);
     } catch (error) {
       if (!(error instanceof TooManyFailedAttempts)) throw error;
       ctx?.set('Retry-After', String(error.retryAfterSeconds));
       throw new TooManyRequests(error.message);
     }
+    if (!authenticated) return false;
+    // Only authenticated requests count against the client's own allowance.
+    const rate = await rateLimits.take(`client:${this.clientId}`, rateLimitOf(this));
+    ctx?.set(rateLimitHeaders(rate));
+    if (!rate.allowed) {
+      throw new TooManyRequests(`rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`);
+    }
+    return true;
   };
 
   return provider;

@@ -11,6 +11,7 @@ import { createRestrictedTokensRepository, type RestrictedTokenRow } from '../re
 import { createRevocationRepository } from '../revocation/revocation.repository.js';
 import type { TokenState } from '../revocation/token-state.js';
 import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
+import { rateLimitHeaders, type RateLimits } from '../shared/rate-limits.js';
 import { hashToken, type SecretVerifier } from '../shared/secrets.js';
 import { RESOURCE_SERVER_ID_PREFIX, type ResourceServersService } from './resource-servers.service.js';
 
@@ -18,7 +19,9 @@ export const INTROSPECTION_PATH = '/oauth/introspect';
 export const REVOCATION_PATH = '/oauth/revoke';
 const RESTRICTED_TOKEN_PREFIX = 'lkr_';
 
-export type Caller = { kind: 'resource_server'; clientId: string } | { kind: 'client'; clientId: string; orgId: string };
+export type Caller =
+  | { kind: 'resource_server'; clientId: string }
+  | { kind: 'client'; clientId: string; orgId: string; rateLimitPerMinute: number | null };
 
 export interface ResourceEndpointsDeps {
   db: Knex;
@@ -26,6 +29,8 @@ export interface ResourceEndpointsDeps {
   catalog: Catalog;
   verifier: SecretVerifier;
   limiter: FailureLimiter;
+  rateLimits: RateLimits;
+  rateLimitPerMinute: number;
   verifyAccessToken: AccessTokenVerifier;
   isStillValid: TokenState;
   resourceServers: ResourceServersService;
@@ -152,7 +157,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     if (client) {
       const graceful = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
       const hashes = graceful ? [client.secret_hash, client.previous_secret_hash as string] : [client.secret_hash];
-      if (await check(hashes)) return { kind: 'client', clientId, orgId: client.org_id };
+      if (await check(hashes)) return { kind: 'client', clientId, orgId: client.org_id, rateLimitPerMinute: client.rate_limit_per_minute };
     }
     throw invalidClient(basic);
   }
@@ -213,10 +218,10 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     else res.json(body);
   };
 
-  const handle = (work: (req: Request, body: Record<string, unknown>) => Promise<unknown>) => async (req: Request, res: Response) => {
+  const handle = (work: (req: Request, body: Record<string, unknown>, res: Response) => Promise<unknown>) => async (req: Request, res: Response) => {
     try {
       if (!req.is('application/x-www-form-urlencoded')) throw invalidRequest('only application/x-www-form-urlencoded bodies are supported');
-      send(res, 200, await work(req, (req.body ?? {}) as Record<string, unknown>));
+      send(res, 200, await work(req, (req.body ?? {}) as Record<string, unknown>, res));
     } catch (error) {
       if (error instanceof OAuthError) {
         if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
@@ -233,8 +238,16 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
   router.post(
     INTROSPECTION_PATH,
     form,
-    handle(async (req, body) => {
+    handle(async (req, body, res) => {
       const caller = await authenticate(req, body);
+      // An API client's introspections share its allowance with its token requests.
+      if (caller.kind === 'client') {
+        const rate = await deps.rateLimits.take(`client:${caller.clientId}`, caller.rateLimitPerMinute ?? deps.rateLimitPerMinute);
+        res.set(rateLimitHeaders(rate));
+        if (!rate.allowed) {
+          throw new OAuthError(429, 'too_many_requests', `rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`, false, rate.resetSeconds);
+        }
+      }
       const token = tokenParameter(body);
       const clientIp = single(body, 'client_ip');
       if (clientIp !== undefined && !(ipaddr.IPv4.isValidFourPartDecimal(clientIp) || (clientIp.includes(':') && ipaddr.IPv6.isValid(clientIp)))) {

@@ -52,6 +52,7 @@ describe('clients.create', () => {
       created_by: { type: 'operator', id: null, name: 'operator' },
       updated_at: expect.any(String),
       last_used_at: null,
+      rate_limit: { per_minute: 600, source: 'default' },
     });
     const row = await db.knex('api_clients').where({ id: created.id }).first();
     expect(row.secret_hash).toMatch(/^\$2b\$04\$/);

@@ -28,6 +28,8 @@ describe('loadConfig', () => {
       authMaxFailuresPerClient: 10,
       authMaxFailuresPerIp: 100,
       authFailureWindowSeconds: 300,
+      rateLimitPerMinute: 600,
+      rateLimitMaxPerMinute: 6000,
       redisUrl: undefined,
       metricsToken: undefined,
       defaultMaxApiClients: 3,

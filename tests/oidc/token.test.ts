@@ -69,6 +69,7 @@ describe('POST /oauth/token grant_type=client_credentials', () => {
       exp: expect.any(Number),
       jti: expect.stringMatching(/^[\w-]{20,}$/),
       org_id: client.org_id,
+      rate_limit_per_minute: 600,
       allowed_origins: ['https://app.example.com'],
     });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);

@@ -59,6 +59,7 @@ describe('POST /v1/orgs/:org/clients', () => {
       created_by: { type: 'user', id: adminId, name: adminEmail },
       updated_at: created.created_at,
       last_used_at: null,
+      rate_limit: { per_minute: 600, source: 'default' },
     });
 
     const token = await requestToken(as, created);

@@ -195,7 +195,7 @@ describe('fields that are unknown, of the wrong type or out of range', () => {
     ['a member email that is not one', 'POST', () => `${orgPath()}/members`, { email: 'not-an-email', role: 'member' }, 'email: must be an email address'],
     ['can_manage_credentials as a string', 'PATCH', () => `${orgPath()}/members/${member.user_id}`, { can_manage_credentials: 'yes' }, 'can_manage_credentials: must be true or false'],
     // Updates that change nothing at all
-    ['an empty client update', 'PATCH', () => `${orgPath()}/clients/${client.id}`, {}, 'give at least one of name, description, allowed_origins'],
+    ['an empty client update', 'PATCH', () => `${orgPath()}/clients/${client.id}`, {}, 'give at least one of name, description, allowed_origins, rate_limit_per_minute'],
     ['an empty token update', 'PATCH', () => `${orgPath()}/restricted-tokens/${token.id}`, {}, 'give at least one of name, allowed_ips'],
     ['an empty member update', 'PATCH', () => `${orgPath()}/members/${member.user_id}`, {}, 'give role, can_manage_credentials or both'],
   ])('refuses %s with 400 naming the field', async (_name, method, path, body, description) => {
