@@ -13,6 +13,7 @@ import { ROUTES } from './oidc/provider.js';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './resource-servers/endpoints.js';
 import type { Services } from './services.js';
 import type { Metrics } from './metrics.js';
+import type { FailureLimiter } from './shared/failure-limiter.js';
 import { safeEqual, type SecretVerifier } from './shared/secrets.js';
 import { AppError } from './shared/errors.js';
 import { redactUrl, type Logger } from './shared/logger.js';
@@ -26,6 +27,7 @@ export interface AppDeps {
   services: Services;
   auth: AuthService;
   verifier: SecretVerifier;
+  limiter: FailureLimiter;
   resourceEndpoints: Router;
   metrics: Metrics;
 }
@@ -87,7 +89,8 @@ function toAppError(error: unknown): AppError {
   return new AppError(500, 'server_error', 'an unexpected error occurred');
 }
 
-export function createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics }: AppDeps) {
+export function createApp(deps: AppDeps) {
+  const { config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -146,8 +149,31 @@ export function createApp({ config, catalog, db, logger, provider, services, aut
 
   // Only the endpoints Latchkey offers reach oidc-provider; it parses its own bodies.
   const toProvider = (req: Request, res: Response) => provider.handle(req, res);
+  // A client_id or IP past its failure threshold is refused here, before the client lookup and
+  // oidc-provider, unless the Basic secret is one that verified recently (the real client).
+  const refuseBlockedEarly: RequestHandler = async (req, res, next) => {
+    const basic = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!basic) return next();
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    let clientId: string;
+    let secret: string;
+    try {
+      clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
+      secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
+    } catch {
+      return next(); // oidc-provider answers the malformed header
+    }
+    if (colon < 0 || verifier.recentlyVerified(clientId, secret)) return next();
+    const wait = await limiter.retryAfterSeconds(clientId, req.ip);
+    if (wait === 0) return next();
+    res.status(429).set({ 'Retry-After': String(wait), 'Cache-Control': 'no-store' }).json({
+      error: 'too_many_requests',
+      error_description: `too many failed client authentications: retry after ${wait} seconds`,
+    });
+  };
   app.get(ROUTES.jwks, toProvider);
-  app.post(ROUTES.token, limitBody(MAX_TOKEN_REQUEST_BYTES), toProvider);
+  app.post(ROUTES.token, limitBody(MAX_TOKEN_REQUEST_BYTES), refuseBlockedEarly, toProvider);
   app.options(ROUTES.token, toProvider);
   app.all(ROUTES.token, (_req, res) => {
     res.set('Allow', 'POST, OPTIONS').status(405).json({

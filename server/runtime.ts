@@ -111,7 +111,7 @@ export async function startServer(
     resourceServers: services.resourceServers,
     onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
   });
-  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics });
+  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics });
   const maintenance = startMaintenance(db.knex, logger);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -87,8 +87,19 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
   // Keyed by client and stored hash: during a rotation grace period both secrets can be warm.
   const keyOf = (clientId: string, hash: string) => `${clientId}\u0000${hash}`;
 
+  // The latest verified secret per client, whatever its hash: lets a flood of other secrets for
+  // the same client_id be refused before any database lookup while the real client passes.
+  const latestByClient = new Map<string, { digest: Buffer; expiresAt: number }>();
+
   function remember(key: string, hash: string, digest: Buffer) {
     if (cacheSeconds === 0) return;
+    const clientId = key.slice(0, key.indexOf('\u0000'));
+    latestByClient.delete(clientId);
+    if (latestByClient.size >= maxEntries) {
+      const oldest = latestByClient.keys().next().value;
+      if (oldest !== undefined) latestByClient.delete(oldest);
+    }
+    latestByClient.set(clientId, { digest, expiresAt: now() + cacheSeconds * 1000 });
     verified.delete(key);
     if (verified.size >= maxEntries) {
       const oldest = verified.keys().next().value;
@@ -108,6 +119,15 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
   let bcryptChecks = 0;
 
   return {
+    /**
+     * True when this secret verified for this client recently, against whichever hash: a cheap
+     * pre-check only (the hash it must match is checked later, with isRemembered or bcrypt).
+     */
+    recentlyVerified(clientId: string, presented: string): boolean {
+      const entry = latestByClient.get(clientId);
+      return entry !== undefined && usable(presented) && entry.expiresAt > now() && timingSafeEqual(entry.digest, digestOf(presented));
+    },
+
     /** True when this exact secret verified against this hash recently: no bcrypt needed. */
     isRemembered(clientId: string, hash: string, presented: string): boolean {
       return usable(presented) && remembered(clientId, hash, digestOf(presented));
