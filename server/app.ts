@@ -10,7 +10,7 @@ import { isReady, type Database } from './db/database.js';
 import { createV1Router, MAX_JSON_BODY_BYTES } from './http/v1.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { ROUTES } from './oidc/provider.js';
-import { INTROSPECTION_PATH, REVOCATION_PATH } from './resource-servers/endpoints.js';
+import { INTROSPECTION_PATH, parseBasic, REVOCATION_PATH } from './resource-servers/endpoints.js';
 import type { Services } from './services.js';
 import type { Metrics } from './metrics.js';
 import type { FailureLimiter } from './shared/failure-limiter.js';
@@ -152,19 +152,15 @@ export function createApp(deps: AppDeps) {
   // A client_id or IP past its failure threshold is refused here, before the client lookup and
   // oidc-provider, unless the Basic secret is one that verified recently (the real client).
   const refuseBlockedEarly: RequestHandler = async (req, res, next) => {
-    const basic = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!basic) return next();
-    const decoded = Buffer.from(basic, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
+    if (!req.headers.authorization?.startsWith('Basic ')) return next();
     let clientId: string;
     let secret: string;
     try {
-      clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
-      secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, '%20'));
+      ({ clientId, secret } = parseBasic(req.headers.authorization));
     } catch {
       return next(); // oidc-provider answers the malformed header
     }
-    if (colon < 0 || verifier.recentlyVerified(clientId, secret)) return next();
+    if (verifier.recentlyVerified(clientId, secret)) return next();
     const wait = await limiter.retryAfterSeconds(clientId, req.ip);
     if (wait === 0) return next();
     res.status(429).set({ 'Retry-After': String(wait), 'Cache-Control': 'no-store' }).json({

@@ -73,7 +73,7 @@ function tokenParameter(body: Record<string, unknown>): string {
   return token;
 }
 
-function parseBasic(header: string): { clientId: string; secret: string } {
+export function parseBasic(header: string): { clientId: string; secret: string } {
   const match = /^Basic ([A-Za-z0-9+/]+=*)$/i.exec(header);
   const decoded = match?.[1] ? Buffer.from(match[1], 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
