@@ -143,7 +143,7 @@ export function createClientsService(deps: ClientsServiceDeps) {
       }
       return inTransaction(db, async (trx) => {
         const before = await requireClient(orgId, id, trx, true);
-        const changed = diff(before as unknown as Record<string, unknown>, changes);
+        const changed = diff(before, changes);
         if (Object.keys(changed).length === 0) return asJson(before);
         const after = await createClientsRepository(trx).update(before.id, changes);
         await createAuditRepository(trx).insert(context, {

@@ -113,7 +113,7 @@ export function createMembersService({ db, orgs, bcryptCost }: { db: Knex; orgs:
         const before = await requireMember(trx, orgId, userId, true);
         assertMayTouchAdmin(context, changes.role === 'admin' || (before.role === 'admin' && changes.role !== undefined));
         if (changes.role !== undefined && changes.role !== 'admin') await assertAdminRemains(trx, orgId, before);
-        const changed = diff(before as unknown as Record<string, unknown>, changes);
+        const changed = diff(before, changes);
         if (Object.keys(changed).length === 0) return toMemberJson(before);
         const repository = createMembersRepository(trx);
         await repository.updateMembership(orgId, before.user_id, changes);

@@ -109,7 +109,7 @@ export function createOrgsService(db: Knex, defaults: LimitDefaults) {
           orgId: id,
           action: 'org.limits_changed',
           target: { type: 'organization', id, name: before.name },
-          metadata: { changes: diff(before as unknown as Record<string, unknown>, limits) },
+          metadata: { changes: diff(before, limits) },
         });
         return toJson(after);
       });

@@ -101,7 +101,7 @@ export function createRestrictedTokensService({ db, orgs, catalog }: { db: Knex;
       const changes = parseInput(updateRestrictedTokenSchema, input);
       return inTransaction(db, async (trx) => {
         const before = await requireToken(orgId, id, trx, true);
-        const changed = diff(before as unknown as Record<string, unknown>, changes);
+        const changed = diff(before, changes);
         if (Object.keys(changed).length === 0) return toRestrictedTokenJson(before);
         const after = await createRestrictedTokensRepository(trx).update(before.id, changes);
         await createAuditRepository(trx).insert(context, {

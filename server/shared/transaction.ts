@@ -6,11 +6,12 @@ export function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Prom
 }
 
 /** The names of the fields whose values differ, with both values: an audit metadata diff. */
-export function diff<T extends Record<string, unknown>>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
+export function diff(before: object, after: object): Record<string, { from: unknown; to: unknown }> {
+  const previous = before as Record<string, unknown>;
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   for (const [key, value] of Object.entries(after)) {
-    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value)) {
-      changes[key] = { from: before[key], to: value };
+    if (value !== undefined && JSON.stringify(previous[key]) !== JSON.stringify(value)) {
+      changes[key] = { from: previous[key], to: value };
     }
   }
   return changes;
