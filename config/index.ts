@@ -203,6 +203,26 @@ export const settings = {
     default: undefined,
     description: 'bearer token that GET /metrics requires; unset disables /metrics',
   },
+  USAGE_FLUSH_INTERVAL_MS: {
+    schema: integer(100, 60000),
+    default: '5000',
+    description: 'how often usage counts and API log rows are written (at most this much is lost in a crash)',
+  },
+  API_LOG_RETENTION_DAYS: {
+    schema: integer(1, 3650),
+    default: '30',
+    description: 'days an API log row is kept before the background pruning deletes it',
+  },
+  API_LOG_MAX_EVENTS_PER_SECOND: {
+    schema: integer(1, 1000000),
+    default: '100',
+    description: 'API log rows written per credential per second; beyond it events are counted in usage only',
+  },
+  USAGE_RETENTION_DAYS: {
+    schema: integer(1, 3650),
+    default: '400',
+    description: 'days hourly usage buckets are kept',
+  },
   DEFAULT_MAX_API_CLIENTS: {
     schema: integer(0, 100000),
     default: '3',
@@ -251,6 +271,10 @@ export interface Config {
   rateLimitMaxPerMinute: number;
   redisUrl: string | undefined;
   metricsToken: string | undefined;
+  usageFlushIntervalMs: number;
+  apiLogRetentionDays: number;
+  apiLogMaxEventsPerSecond: number;
+  usageRetentionDays: number;
   defaultMaxApiClients: number;
   defaultMaxRestrictedTokens: number;
   catalogFile: string;
@@ -316,6 +340,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitMaxPerMinute: values.RATE_LIMIT_MAX_PER_MINUTE,
     redisUrl: values.REDIS_URL,
     metricsToken: values.METRICS_TOKEN,
+    usageFlushIntervalMs: values.USAGE_FLUSH_INTERVAL_MS,
+    apiLogRetentionDays: values.API_LOG_RETENTION_DAYS,
+    apiLogMaxEventsPerSecond: values.API_LOG_MAX_EVENTS_PER_SECOND,
+    usageRetentionDays: values.USAGE_RETENTION_DAYS,
     defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,
     defaultMaxRestrictedTokens: values.DEFAULT_MAX_RESTRICTED_TOKENS,
     catalogFile: path.resolve(projectRoot, values.CATALOG_FILE),

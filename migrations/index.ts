@@ -5,6 +5,7 @@ import * as initial from './20261122_0001_initial.js';
 import * as management from './20261122_0002_management.js';
 import * as resourceSide from './20261122_0003_resource_side.js';
 import * as rateLimits from './20261122_0004_rate_limits.js';
+import * as usageAndLogs from './20261122_0005_usage_and_logs.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0002_management', management],
   ['20261122_0003_resource_side', resourceSide],
   ['20261122_0004_rate_limits', rateLimits],
+  ['20261122_0005_usage_and_logs', usageAndLogs],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -17,6 +17,7 @@ import type { FailureLimiter } from './shared/failure-limiter.js';
 import { safeEqual, type SecretVerifier } from './shared/secrets.js';
 import { AppError } from './shared/errors.js';
 import { redactUrl, type Logger } from './shared/logger.js';
+import { attribute, type UsageRecorder } from './usage/recorder.js';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +31,7 @@ export interface AppDeps {
   limiter: FailureLimiter;
   resourceEndpoints: Router;
   metrics: Metrics;
+  usage: UsageRecorder;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -90,7 +92,7 @@ function toAppError(error: unknown): AppError {
 }
 
 export function createApp(deps: AppDeps) {
-  const { config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics } = deps;
+  const { config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -163,13 +165,17 @@ export function createApp(deps: AppDeps) {
     if (verifier.recentlyVerified(clientId, secret)) return next();
     const wait = await limiter.retryAfterSeconds(clientId, req.ip);
     if (wait === 0) return next();
+    // Counted against the client_id it names (dropped at flush if no such client exists).
+    if (clientId.length <= 200) {
+      attribute(req, { credentialType: 'api_client', credentialId: clientId, orgId: undefined, reason: 'too_many_failures' });
+    }
     res.status(429).set({ 'Retry-After': String(wait), 'Cache-Control': 'no-store' }).json({
       error: 'too_many_requests',
       error_description: `too many failed client authentications: retry after ${wait} seconds`,
     });
   };
   app.get(ROUTES.jwks, toProvider);
-  app.post(ROUTES.token, limitBody(MAX_TOKEN_REQUEST_BYTES), refuseBlockedEarly, toProvider);
+  app.post(ROUTES.token, usage.track('token'), limitBody(MAX_TOKEN_REQUEST_BYTES), refuseBlockedEarly, toProvider);
   app.options(ROUTES.token, toProvider);
   app.all(ROUTES.token, (_req, res) => {
     res.set('Allow', 'POST, OPTIONS').status(405).json({
@@ -178,6 +184,7 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  app.post(INTROSPECTION_PATH, usage.track('introspection'));
   app.use(resourceEndpoints);
   app.use('/v1', createV1Router({ config, catalog, services, auth, verifier }));
 

@@ -20,6 +20,8 @@ import { createCounterStore } from './shared/counters.js';
 import { createFailureLimiter } from './shared/failure-limiter.js';
 import { createRateLimits } from './shared/rate-limits.js';
 import { createSecretVerifier } from './shared/secrets.js';
+import { pruneUsageAndLogs } from './usage/retention.js';
+import { createUsageRecorder } from './usage/recorder.js';
 
 export interface RunningServer {
   url: string;
@@ -28,6 +30,8 @@ export interface RunningServer {
   /** Stops accepting connections, waits for in-flight requests (up to the timeout), closes the db. */
   close(): Promise<void>;
   refreshKeys(): Promise<boolean>;
+  /** Writes the usage counts and API log rows gathered so far (the timer does it every interval). */
+  flushUsage(): Promise<void>;
 }
 
 /** Writes last_used_at at most once a minute per client, from memory, off the request path. */
@@ -42,15 +46,21 @@ function createLastUsedRecorder(touch: (clientId: string) => Promise<void>, logg
   };
 }
 
-/** Prunes revocation entries and sessions nothing can depend on any more, every ten minutes. */
-function startMaintenance(knex: Knex, logger: Logger): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    Promise.all([createRevocationRepository(knex).prune(), knex('sessions').where('expires_at', '<', knex.fn.now()).del()]).catch(
-      (error: unknown) => logger.warn({ err: error }, 'pruning expired revocations and sessions failed'),
-    );
-  }, 10 * 60 * 1000);
-  timer.unref();
-  return timer;
+/**
+ * Prunes, every ten minutes (and once soon after start): revocation entries and sessions nothing
+ * can depend on any more, API logs and usage buckets past their retention.
+ */
+function startMaintenance(knex: Knex, config: Config, logger: Logger): NodeJS.Timeout[] {
+  const run = () => {
+    Promise.all([
+      createRevocationRepository(knex).prune(),
+      knex('sessions').where('expires_at', '<', knex.fn.now()).del(),
+      pruneUsageAndLogs(knex, { apiLogRetentionDays: config.apiLogRetentionDays, usageRetentionDays: config.usageRetentionDays }),
+    ]).catch((error: unknown) => logger.warn({ err: error }, 'pruning expired revocations, sessions, API logs or usage failed'));
+  };
+  const timers = [setTimeout(run, 30_000), setInterval(run, 10 * 60 * 1000)];
+  for (const timer of timers) timer.unref();
+  return timers;
 }
 
 export async function startServer(
@@ -78,6 +88,10 @@ export async function startServer(
   );
   const clientUsed = createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger);
   const metrics = createMetrics({ knex: db.knex, verifier, limiter });
+  const usage = createUsageRecorder(db.knex, logger, {
+    flushIntervalMs: config.usageFlushIntervalMs,
+    maxLogEventsPerSecond: config.apiLogMaxEventsPerSecond,
+  });
   const restrictedTokenUsed = createLastUsedRecorder((id) => services.restrictedTokens.touchLastUsed(id), logger);
   const provider = await createProviderHolder({
     config,
@@ -111,8 +125,8 @@ export async function startServer(
     resourceServers: services.resourceServers,
     onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
   });
-  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics });
-  const maintenance = startMaintenance(db.knex, logger);
+  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage });
+  const maintenance = startMaintenance(db.knex, config, logger);
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,10 +154,11 @@ export async function startServer(
     port,
     server,
     refreshKeys: () => provider.refresh(),
+    flushUsage: () => usage.flush(),
     close() {
       closing ??= (async () => {
         provider.stop();
-        clearInterval(maintenance);
+        for (const timer of maintenance) clearTimeout(timer);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             server.closeAllConnections();
@@ -156,6 +171,8 @@ export async function startServer(
           });
           server.closeIdleConnections();
         });
+        // After the last request: its usage and log rows are written before the database closes.
+        await usage.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not write the last usage counts'));
         await counters.close();
         await db.close();
       })();

@@ -15,6 +15,8 @@ import { createRevokeAll } from './orgs/revoke-all.js';
 import { createResourceServersService } from './resource-servers/resource-servers.service.js';
 import { createRestrictedTokensService } from './restricted-tokens/restricted-tokens.service.js';
 import type { Logger } from './shared/logger.js';
+import { createApiLogsService } from './usage/api-logs.service.js';
+import { createUsageService } from './usage/usage.service.js';
 
 export function createServices(config: Config, catalog: Catalog, db: Database, logger: Logger) {
   const knex = db.knex;
@@ -36,6 +38,8 @@ export function createServices(config: Config, catalog: Catalog, db: Database, l
     restrictedTokens: createRestrictedTokensService({ db: knex, orgs, catalog }),
     members: createMembersService({ db: knex, orgs, bcryptCost: config.bcryptCost }),
     audit: createAuditService({ db: knex, orgs }),
+    usage: createUsageService({ db: knex, orgs }),
+    apiLogs: createApiLogsService({ db: knex, orgs }),
     revokeAll: createRevokeAll({ db: knex, orgs, accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
     keys: createKeysService({
       repository: createKeysRepository(knex),

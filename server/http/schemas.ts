@@ -96,3 +96,85 @@ export const auditEventSchema = z
   .meta({ id: 'AuditEvent' });
 
 export const deletedSchema = z.object({ id: z.string(), deleted: z.literal(true) }).strict();
+
+const count = z.number().int().min(0);
+const usageFigures = {
+  requests: count,
+  successes: count,
+  failures: count,
+  failures_by_reason: z.record(z.string(), count).meta({ description: 'invalid_client, rate_limited, too_many_failures, invalid_scope, ip_not_allowed, ...' }),
+  latency_ms: z
+    .object({ p50: z.number().nullable(), p95: z.number().nullable() })
+    .strict()
+    .meta({ description: 'estimated from a latency histogram; null without requests' }),
+};
+const endpointUsageSchema = z.object(usageFigures).strict().meta({ id: 'EndpointUsage' });
+const usageTotalsSchema = z
+  .object({ ...usageFigures, endpoints: z.object({ token: endpointUsageSchema, introspection: endpointUsageSchema }).strict() })
+  .strict()
+  .meta({ id: 'UsageTotals' });
+const usagePointSchema = usageTotalsSchema.extend({ start: timestamp }).meta({ id: 'UsagePoint' });
+const usageSeries = {
+  granularity: z.enum(['hour', 'day']),
+  from: timestamp,
+  to: timestamp.meta({ description: 'exclusive' }),
+  totals: usageTotalsSchema,
+  series: z.array(usagePointSchema).meta({ description: 'one point per hour or UTC day of the range, zeros included' }),
+};
+const credentialType = z.enum(['api_client', 'restricted_token']);
+
+export const credentialUsageSchema = z
+  .object({
+    credential: z
+      .object({ type: credentialType, id: z.string(), client_id: z.string().nullable(), name: z.string(), last_used_at: timestamp.nullable() })
+      .strict(),
+    ...usageSeries,
+  })
+  .strict()
+  .meta({ id: 'CredentialUsage' });
+
+export const organizationUsageSchema = z
+  .object({
+    org_id: z.string(),
+    ...usageSeries,
+    credentials: z.array(
+      z
+        .object({
+          type: credentialType,
+          id: z.string(),
+          client_id: z.string().nullable(),
+          name: z.string(),
+          deleted: z.boolean(),
+          last_used_at: timestamp.nullable(),
+          requests: count,
+          successes: count,
+          failures: count,
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .meta({ id: 'OrganizationUsage' });
+
+export const apiLogEntrySchema = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    event: z.enum(['token.issued', 'token.refused', 'introspection.active', 'introspection.inactive', 'introspection.refused']),
+    credential: z
+      .object({
+        type: credentialType,
+        id: z.string().nullable().meta({ description: "the API client's or restricted token's id" }),
+        client_id: z.string().nullable(),
+        name: z.string().nullable(),
+      })
+      .strict(),
+    status: z.number().int().meta({ description: 'HTTP status of the answer' }),
+    reason: z.string().nullable().meta({ description: 'why it failed (null when it did what it asked)' }),
+    scope: z.string().nullable(),
+    ip: z.string().nullable(),
+    request_id: z.string().nullable(),
+    latency_ms: z.number().int(),
+  })
+  .strict()
+  .meta({ id: 'ApiLogEntry' });

@@ -5,6 +5,7 @@ import express, { type Request } from 'express';
 import ipaddr from 'ipaddr.js';
 import type { Catalog } from '../../config/catalog.js';
 import type { Config } from '../../config/index.js';
+import { usageRoutes } from '../usage/usage.routes.js';
 import { auditRoutes } from '../audit/audit.routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth.routes.js';
 import type { AuthService } from '../auth/auth.service.js';
@@ -55,6 +56,7 @@ export function managementRoutes({ config, catalog, services, auth }: Omit<V1Dep
     ...clientsRoutes(services),
     ...restrictedTokensRoutes(services),
     ...auditRoutes(services),
+    ...usageRoutes(services),
     ...revocationRoutes(services.db, REVOCATION_POLL_INTERVAL_SECONDS),
   ];
 }

@@ -6,7 +6,8 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { KeysService } from '../keys/keys.service.js';
 import type { Logger } from '../shared/logger.js';
-import { buildProvider, type ProviderDeps } from './provider.js';
+import { attribute } from '../usage/recorder.js';
+import { buildProvider, fieldsOf, TooManyRequests, type ProviderDeps } from './provider.js';
 
 export interface ProviderHolderDeps extends Omit<ProviderDeps, 'keySet'> {
   keys: KeysService;
@@ -23,11 +24,39 @@ export async function createProviderHolder(deps: ProviderHolderDeps) {
   async function build() {
     const keySet = await keys.load();
     const provider = buildProvider({ ...providerDeps, keySet });
+    // Which client each token request was for and how it ended, for usage and API logs. A request
+    // for an unknown client_id concerns no credential and is only counted in the metrics.
     provider.on('grant.success', (ctx) => {
-      const clientId = ctx.oidc.client?.clientId;
-      if (clientId && onTokenIssued) onTokenIssued(clientId);
+      const client = ctx.oidc.client;
+      if (!client) return;
+      onTokenIssued?.(client.clientId);
+      const scope = (ctx.body as { scope?: unknown } | undefined)?.scope;
+      attribute(ctx.req, {
+        credentialType: 'api_client',
+        credentialId: client.clientId,
+        orgId: fieldsOf(client).org_id,
+        reason: null,
+        scope: typeof scope === 'string' ? scope : null,
+      });
     });
-    provider.on('server_error', (_ctx, error) => logger.error({ err: error }, 'token service error'));
+    provider.on('grant.error', (ctx, error) => {
+      const client = ctx.oidc?.client;
+      if (!client) return;
+      const code = (error as { error?: unknown }).error;
+      attribute(ctx.req, {
+        credentialType: 'api_client',
+        credentialId: client.clientId,
+        orgId: fieldsOf(client).org_id,
+        reason: error instanceof TooManyRequests ? error.reason : typeof code === 'string' ? code : 'server_error',
+      });
+    });
+    provider.on('server_error', (ctx, error) => {
+      logger.error({ err: error }, 'token service error');
+      const client = ctx.oidc?.client;
+      if (client) {
+        attribute(ctx.req, { credentialType: 'api_client', credentialId: client.clientId, orgId: fieldsOf(client).org_id, reason: 'server_error' });
+      }
+    });
     return {
       provider,
       callback: provider.callback() as Callback,

@@ -28,8 +28,8 @@ interface LatchkeyClientFields {
   latchkey_rate_limit_per_minute: number | null;
 }
 
-type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
-const fieldsOf = (client: ProviderClient) => client as unknown as LatchkeyClientFields & { scope?: string };
+export type ProviderClient = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+export const fieldsOf = (client: ProviderClient) => client as unknown as LatchkeyClientFields & { scope?: string };
 
 export interface ProviderDeps {
   config: Config;
@@ -42,9 +42,13 @@ export interface ProviderDeps {
 }
 
 /** 429 in RFC 6749 §5.2 form, for an authentication refused before its secret was checked. */
-class TooManyRequests extends errors.OIDCProviderError {
+export class TooManyRequests extends errors.OIDCProviderError {
   override error_description: string;
-  constructor(description: string) {
+  constructor(
+    description: string,
+    /** Why, for usage analytics and API logs. */
+    readonly reason: 'too_many_failures' | 'rate_limited',
+  ) {
     super(429, 'too_many_requests');
     this.error_description = description;
   }
@@ -229,14 +233,14 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, rat
     } catch (error) {
       if (!(error instanceof TooManyFailedAttempts)) throw error;
       ctx?.set('Retry-After', String(error.retryAfterSeconds));
-      throw new TooManyRequests(error.message);
+      throw new TooManyRequests(error.message, 'too_many_failures');
     }
     if (!authenticated) return false;
     // Only authenticated requests count against the client's own allowance.
     const rate = await rateLimits.take(`client:${this.clientId}`, rateLimitOf(this));
     ctx?.set(rateLimitHeaders(rate));
     if (!rate.allowed) {
-      throw new TooManyRequests(`rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`);
+      throw new TooManyRequests(`rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`, 'rate_limited');
     }
     return true;
   };

@@ -13,6 +13,7 @@ import type { TokenState } from '../revocation/token-state.js';
 import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
 import { rateLimitHeaders, type RateLimits } from '../shared/rate-limits.js';
 import { hashToken, type SecretVerifier } from '../shared/secrets.js';
+import { attribute, type Attribution } from '../usage/recorder.js';
 import { RESOURCE_SERVER_ID_PREFIX, type ResourceServersService } from './resource-servers.service.js';
 
 export const INTROSPECTION_PATH = '/oauth/introspect';
@@ -157,7 +158,17 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     if (client) {
       const graceful = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
       const hashes = graceful ? [client.secret_hash, client.previous_secret_hash as string] : [client.secret_hash];
-      if (await check(hashes)) return { kind: 'client', clientId, orgId: client.org_id, rateLimitPerMinute: client.rate_limit_per_minute };
+      const refused = (reason: string) =>
+        attribute(req, { credentialType: 'api_client', credentialId: client.client_id, orgId: client.org_id, reason, event: 'introspection.refused' });
+      let authenticated: boolean;
+      try {
+        authenticated = await check(hashes);
+      } catch (error) {
+        refused('too_many_failures');
+        throw error;
+      }
+      if (authenticated) return { kind: 'client', clientId, orgId: client.org_id, rateLimitPerMinute: client.rate_limit_per_minute };
+      refused('invalid_client');
     }
     throw invalidClient(basic);
   }
@@ -166,14 +177,28 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     return [...new Set(row.scopes.map((scope) => catalog.scopes.get(scope)?.resource).filter((value): value is string => !!value))];
   }
 
-  async function introspect(caller: Caller, token: string, clientIp: string | undefined): Promise<Record<string, unknown>> {
+  /** Refuses a request over a credential's allowance (429), else sets the X-RateLimit-* headers. */
+  async function takeRate(req: Request, res: Response, key: string, limit: number, blame: Omit<Attribution, 'reason'>) {
+    const rate = await deps.rateLimits.take(key, limit);
+    res.set(rateLimitHeaders(rate));
+    if (rate.allowed) return;
+    attribute(req, { ...blame, reason: 'rate_limited', event: 'introspection.refused' });
+    throw new OAuthError(429, 'too_many_requests', `rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`, false, rate.resetSeconds);
+  }
+
+  async function introspect(req: Request, res: Response, caller: Caller, token: string, clientIp: string | undefined): Promise<Record<string, unknown>> {
     const inactive = { active: false };
     if (token.startsWith(RESTRICTED_TOKEN_PREFIX)) {
       // Restricted tokens are for the platform's resource servers, not for API clients.
       if (caller.kind !== 'resource_server' || token.length > 200) return inactive;
       const row = await restrictedTokens.findUsableByHash(hashToken(token));
       if (!row) return inactive;
+      const credential = { credentialType: 'restricted_token', credentialId: row.id, orgId: row.org_id } as const;
+      // Each restricted token has the server's default allowance per minute.
+      await takeRate(req, res, `restricted:${row.id}`, deps.rateLimitPerMinute, credential);
       onUse('restricted_token', row.id);
+      const ipAllowedHere = clientIp === undefined ? undefined : ipAllowed(clientIp, row.allowed_ips);
+      attribute(req, { ...credential, reason: ipAllowedHere === false ? 'ip_not_allowed' : null, event: 'introspection.active', scope: row.scopes.join(' ') });
       return {
         active: true,
         token_type: 'restricted_access_token',
@@ -183,7 +208,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
         aud: restrictedTokenAudience(row),
         iat: Math.floor(row.created_at.getTime() / 1000),
         ...(row.expires_at ? { exp: Math.floor(row.expires_at.getTime() / 1000) } : {}),
-        ...(clientIp !== undefined ? { client_ip_allowed: ipAllowed(clientIp, row.allowed_ips) } : {}),
+        ...(ipAllowedHere !== undefined ? { client_ip_allowed: ipAllowedHere } : {}),
       };
     }
 
@@ -191,8 +216,17 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     if (!claims) return inactive;
     // An API client may introspect its own tokens only.
     if (caller.kind === 'client' && caller.clientId !== claims.client_id) return inactive;
+    const credential = { credentialType: 'api_client', credentialId: claims.client_id, orgId: claims.org_id, scope: claims.scope ?? null } as const;
     const client = await clients.findAuthenticatable(claims.client_id);
-    if (!client || client.org_id !== claims.org_id || !(await isStillValid(claims, client))) return inactive;
+    if (!client || client.org_id !== claims.org_id) {
+      attribute(req, { ...credential, reason: 'client_inactive', event: 'introspection.inactive' });
+      return inactive;
+    }
+    if (!(await isStillValid(claims, client))) {
+      attribute(req, { ...credential, reason: 'token_revoked', event: 'introspection.inactive' });
+      return inactive;
+    }
+    attribute(req, { ...credential, reason: null, event: 'introspection.active' });
     onUse('client', client.client_id);
     return {
       active: true,
@@ -242,18 +276,18 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
       const caller = await authenticate(req, body);
       // An API client's introspections share its allowance with its token requests.
       if (caller.kind === 'client') {
-        const rate = await deps.rateLimits.take(`client:${caller.clientId}`, caller.rateLimitPerMinute ?? deps.rateLimitPerMinute);
-        res.set(rateLimitHeaders(rate));
-        if (!rate.allowed) {
-          throw new OAuthError(429, 'too_many_requests', `rate limit of ${rate.limit} requests per minute exceeded: retry after ${rate.resetSeconds} seconds`, false, rate.resetSeconds);
-        }
+        await takeRate(req, res, `client:${caller.clientId}`, caller.rateLimitPerMinute ?? deps.rateLimitPerMinute, {
+          credentialType: 'api_client',
+          credentialId: caller.clientId,
+          orgId: caller.orgId,
+        });
       }
       const token = tokenParameter(body);
       const clientIp = single(body, 'client_ip');
       if (clientIp !== undefined && !(ipaddr.IPv4.isValidFourPartDecimal(clientIp) || (clientIp.includes(':') && ipaddr.IPv6.isValid(clientIp)))) {
         throw invalidRequest("'client_ip' must be an IPv4 or IPv6 address");
       }
-      return introspect(caller, token, clientIp);
+      return introspect(req, res, caller, token, clientIp);
     }),
   );
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { affectedRows } from '../shared/transaction.js';
 
 export interface RevocationEventRow {
   id: string;
@@ -75,7 +76,7 @@ export function createRevocationRepository(db: Knex) {
     async prune(): Promise<number> {
       const events = await db('revocation_events').where('relevant_until', '<=', db.fn.now()).del();
       const tokens = await db('revoked_tokens').where('expires_at', '<=', db.fn.now()).del();
-      return events + tokens;
+      return affectedRows(events) + affectedRows(tokens);
     },
   };
 }

@@ -16,3 +16,10 @@ export function diff(before: object, after: object): Record<string, { from: unkn
   }
   return changes;
 }
+
+/** Rows a knex delete or update touched: a number from pg, a result object from PGlite. */
+export function affectedRows(result: unknown): number {
+  if (typeof result === 'number') return result;
+  const { rowCount, affectedRows: affected } = (result ?? {}) as { rowCount?: unknown; affectedRows?: unknown };
+  return Number(rowCount ?? affected ?? 0);
+}

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { orgWithAdmin } from '../helpers/api.js';
 import { basic, postToken } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -71,5 +72,38 @@ describe('rate limits per API client', () => {
       { changes: { rate_limit_per_minute: { from: 5, to: null } } },
       { changes: { rate_limit_per_minute: { from: null, to: 5 } } },
     ]);
+  });
+
+  it('limits how often each restricted token is introspected', async () => {
+    const { org, session } = await orgWithAdmin(server);
+    const rs = await server.services.resourceServers.create({ name: 'Kiosk API' }, OPERATOR_CONTEXT);
+    const created = (await session.request('POST', `/v1/orgs/${org.id}/restricted-tokens`, { name: 'Kiosk', allowed_ips: ['127.0.0.1'], scopes: ['employees:Read'] })).body;
+    const introspect = () =>
+      fetch(`${server.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(rs.client_id, rs.client_secret) },
+        body: new URLSearchParams({ token: created.token, client_ip: '127.0.0.1' }).toString(),
+      });
+    for (const remaining of ['2', '1', '0']) {
+      const response = await introspect();
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { active: boolean }).active).toBe(true);
+      expect(response.headers.get('x-ratelimit-remaining')).toBe(remaining);
+    }
+    const refused = await introspect();
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({
+      error: 'too_many_requests',
+      error_description: expect.stringMatching(/^rate limit of 3 requests per minute exceeded: retry after \d+ seconds$/),
+    });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another token of the same organization has its own allowance.
+    const other = (await session.request('POST', `/v1/orgs/${org.id}/restricted-tokens`, { name: 'Kiosk 2', allowed_ips: ['127.0.0.1'], scopes: ['employees:Read'] })).body;
+    const response = await fetch(`${server.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(rs.client_id, rs.client_secret) },
+      body: new URLSearchParams({ token: other.token }).toString(),
+    });
+    expect(response.status).toBe(200);
   });
 });

@@ -311,6 +311,10 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'DELETE /v1/orgs/:org/restricted-tokens/:id': { auth: 'tokens:write', status: 200, target: 'token' },
   'GET /v1/orgs/:org/audit-events': { auth: 'audit:read', status: 200 },
+  'GET /v1/orgs/:org/usage': { auth: 'org:read', status: 200 },
+  'GET /v1/orgs/:org/clients/:id/usage': { auth: 'clients:read', status: 200, target: 'client' },
+  'GET /v1/orgs/:org/restricted-tokens/:id/usage': { auth: 'tokens:read', status: 200, target: 'token' },
+  'GET /v1/orgs/:org/api-logs': { auth: 'audit:read', status: 200 },
   'GET /v1/openapi.json': { auth: 'none', status: 200 },
   // Resource-server credentials only: no user, API client or stray token reads the feed.
   'GET /v1/revocations': {

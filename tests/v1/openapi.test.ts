@@ -227,6 +227,12 @@ describe('responses match their documented schemas', () => {
     { method: 'patch', path: '/orgs/:org/members/:user', caller: session, url: () => `${orgPath()}/members/${made.user}`, body: () => ({ role: 'developer' }) },
     { method: 'get', path: '/orgs/:org/audit-events', caller: session, url: () => `${orgPath()}/audit-events?limit=5`, then: (response) => { made.cursor = response.body.next_cursor; } },
     { method: 'get', path: '/orgs/:org/audit-events', caller: () => bot, url: () => `${orgPath()}/audit-events?cursor=${made.cursor}&action=api_client.created,member.added` },
+    { method: 'get', path: '/orgs/:org/usage', caller: session, url: () => `${orgPath()}/usage`,
+      then: (response) => { expect(response.body.totals.endpoints.token.successes).toBe(1); } },
+    { method: 'get', path: '/orgs/:org/clients/:id/usage', caller: session, url: () => `${orgPath()}/clients/${bot.client.id}/usage?granularity=day` },
+    { method: 'get', path: '/orgs/:org/restricted-tokens/:id/usage', caller: () => bot, url: () => `${orgPath()}/restricted-tokens/${made.token}/usage` },
+    { method: 'get', path: '/orgs/:org/api-logs', caller: () => bot, url: () => `${orgPath()}/api-logs?event=token.issued`,
+      then: (response) => { expect(response.body.events).toHaveLength(1); } },
     { method: 'delete', path: '/orgs/:org/members/:user', caller: session, url: () => `${orgPath()}/members/${made.user}` },
     { method: 'delete', path: '/orgs/:org/restricted-tokens/:id', caller: session, url: () => `${orgPath()}/restricted-tokens/${made.token}` },
     { method: 'delete', path: '/orgs/:org/clients/:id', caller: session, url: () => `${orgPath()}/clients/${made.client}` },
@@ -238,6 +244,7 @@ describe('responses match their documented schemas', () => {
   beforeAll(async () => {
     org = await orgWithAdmin(server, 'Schema Co');
     bot = await machine(server, org.org.id, ['credentials:write', 'audit:read', 'members:write']);
+    await server.flushUsage(); // the bot's token request: usage and API log answers with rows in them
     existingUser = (await orgWithAdmin(server)).admin.email; // an existing user: the member answer's password is null
     const credentials = await server.services.resourceServers.create({ name: 'Schema API' }, OPERATOR_CONTEXT);
     resourceServer = {
