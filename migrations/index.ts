@@ -6,6 +6,7 @@ import * as management from './20261122_0002_management.js';
 import * as resourceSide from './20261122_0003_resource_side.js';
 import * as rateLimits from './20261122_0004_rate_limits.js';
 import * as usageAndLogs from './20261122_0005_usage_and_logs.js';
+import * as clientNotifications from './20261122_0006_client_notifications.js';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261122_0003_resource_side', resourceSide],
   ['20261122_0004_rate_limits', rateLimits],
   ['20261122_0005_usage_and_logs', usageAndLogs],
+  ['20261122_0006_client_notifications', clientNotifications],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

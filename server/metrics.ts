@@ -10,6 +10,7 @@ export interface MetricsDeps {
   knex: Knex;
   verifier: SecretVerifier;
   limiter: FailureLimiter;
+  clientCache: { stats(): { hits: number; misses: number; entries: number } };
 }
 
 /** knex's pool (tarn) exposes its counts; the embedded driver has none. */
@@ -19,7 +20,7 @@ interface PoolCounts {
   numPendingAcquires(): number;
 }
 
-export function createMetrics({ knex, verifier, limiter }: MetricsDeps) {
+export function createMetrics({ knex, verifier, limiter, clientCache }: MetricsDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'latchkey_' }); // includes event-loop lag
 
@@ -66,6 +67,23 @@ export function createMetrics({ knex, verifier, limiter }: MetricsDeps) {
     collect() {
       const { hits, misses } = verifier.stats();
       this.set(hits + misses === 0 ? 0 : hits / (hits + misses));
+    },
+  });
+  new Gauge({
+    name: 'latchkey_client_cache_hit_ratio',
+    help: 'share of API client lookups answered from memory, since start',
+    registers: [registry],
+    collect() {
+      const { hits, misses } = clientCache.stats();
+      this.set(hits + misses === 0 ? 0 : hits / (hits + misses));
+    },
+  });
+  new Gauge({
+    name: 'latchkey_client_cache_entries',
+    help: 'API clients (and unknown client_ids) held in memory',
+    registers: [registry],
+    collect() {
+      this.set(clientCache.stats().entries);
     },
   });
   new Gauge({

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
+import { createClientCache, type ClientCache } from './clients/client-cache.js';
 import type { Knex } from 'knex';
 import { createAuthService } from './auth/auth.service.js';
 import { createMetrics } from './metrics.js';
@@ -32,6 +33,8 @@ export interface RunningServer {
   refreshKeys(): Promise<boolean>;
   /** Writes the usage counts and API log rows gathered so far (the timer does it every interval). */
   flushUsage(): Promise<void>;
+  /** Hits, misses and invalidations of the API client cache. */
+  clientCacheStats(): ClientCache['stats'] extends () => infer S ? S : never;
 }
 
 /** Writes last_used_at at most once a minute per client, from memory, off the request path. */
@@ -87,16 +90,17 @@ export async function startServer(
     counters,
   );
   const clientUsed = createLastUsedRecorder((id) => services.clientsRepository.touchLastUsed(id), logger);
-  const metrics = createMetrics({ knex: db.knex, verifier, limiter });
   const usage = createUsageRecorder(db.knex, logger, {
     flushIntervalMs: config.usageFlushIntervalMs,
     maxLogEventsPerSecond: config.apiLogMaxEventsPerSecond,
   });
   const restrictedTokenUsed = createLastUsedRecorder((id) => services.restrictedTokens.touchLastUsed(id), logger);
+  const clients = await createClientCache(services.clientsRepository, db, logger);
+  const metrics = createMetrics({ knex: db.knex, verifier, limiter, clientCache: clients });
   const provider = await createProviderHolder({
     config,
     catalog,
-    clients: services.clientsRepository,
+    clients,
     verifier,
     limiter,
     rateLimits,
@@ -123,6 +127,7 @@ export async function startServer(
     verifyAccessToken,
     isStillValid,
     resourceServers: services.resourceServers,
+    clients,
     onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
   });
   const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage });
@@ -155,6 +160,7 @@ export async function startServer(
     server,
     refreshKeys: () => provider.refresh(),
     flushUsage: () => usage.flush(),
+    clientCacheStats: () => clients.stats(),
     close() {
       closing ??= (async () => {
         provider.stop();
@@ -174,6 +180,7 @@ export async function startServer(
         // After the last request: its usage and log rows are written before the database closes.
         await usage.stop().catch((error: unknown) => logger.warn({ err: error }, 'could not write the last usage counts'));
         await counters.close();
+        await clients.close();
         await db.close();
       })();
       return closing;

@@ -12,6 +12,7 @@ import { generateClientId, generateClientSecret, hashSecret, lastFour } from '..
 import { diff, inTransaction } from '../shared/transaction.js';
 import { parseInput, rejectImmutableFields } from '../shared/validation.js';
 import { createClientSchema, IMMUTABLE_CLIENT_FIELDS, rotateSecretSchema, updateClientSchema } from './clients.schema.js';
+import { forgetClientsHere } from './client-cache.js';
 import { createClientsRepository, type ApiClientRow } from './clients.repository.js';
 
 export function toApiClientJson(row: ApiClientRow, defaultRateLimit: number) {
@@ -50,6 +51,13 @@ export interface ClientsServiceDeps {
 }
 
 const target = (row: Pick<ApiClientRow, 'id' | 'name'>) => ({ type: 'api_client', id: row.id, name: row.name });
+
+/** Once the change committed, this process's client caches forget the client it changed. */
+async function forgetAfter<T extends { client_id: string }>(change: Promise<T>): Promise<T> {
+  const result = await change;
+  forgetClientsHere([result.client_id]);
+  return result;
+}
 
 export function createClientsService(deps: ClientsServiceDeps) {
   const { db, orgs, catalog, bcryptCost, accessTokenTtlSeconds, rateLimitPerMinute, rateLimitMaxPerMinute } = deps;
@@ -141,7 +149,7 @@ export function createClientsService(deps: ClientsServiceDeps) {
       if (typeof changes.rate_limit_per_minute === 'number' && changes.rate_limit_per_minute > rateLimitMaxPerMinute) {
         throw AppError.invalidRequest(`rate_limit_per_minute: must be at most ${rateLimitMaxPerMinute} (the operator's maximum)`);
       }
-      return inTransaction(db, async (trx) => {
+      return forgetAfter(inTransaction(db, async (trx) => {
         const before = await requireClient(orgId, id, trx, true);
         const changed = diff(before, changes);
         if (Object.keys(changed).length === 0) return asJson(before);
@@ -153,12 +161,12 @@ export function createClientsService(deps: ClientsServiceDeps) {
           metadata: { changes: changed },
         });
         return asJson(after);
-      });
+      }));
     },
 
     /** active -> disabled, or (operator only) disabled -> active within the limit. */
     async setStatus(orgId: string, id: string, status: ApiClientRow['status'], context: RequestContext) {
-      return inTransaction(db, async (trx) => {
+      return forgetAfter(inTransaction(db, async (trx) => {
         const current = await requireClient(orgId, id, trx);
         if (current.status === status) return asJson(current);
         // Organization before client, the order create takes its locks in.
@@ -174,11 +182,11 @@ export function createClientsService(deps: ClientsServiceDeps) {
           metadata: { client_id: after.client_id },
         });
         return asJson(after);
-      });
+      }));
     },
 
     async delete(orgId: string, id: string, context: RequestContext) {
-      return inTransaction(db, async (trx) => {
+      return forgetAfter(inTransaction(db, async (trx) => {
         const row = await requireClient(orgId, id, trx, true);
         await createClientsRepository(trx).softDelete(row.id);
         await revokeIssuedTokens(trx, row.client_id);
@@ -189,7 +197,7 @@ export function createClientsService(deps: ClientsServiceDeps) {
           metadata: { client_id: row.client_id },
         });
         return { id: row.id, client_id: row.client_id, deleted: true as const };
-      });
+      }));
     },
 
     /**
@@ -201,7 +209,7 @@ export function createClientsService(deps: ClientsServiceDeps) {
       await requireClient(orgId, id);
       const secret = generateClientSecret();
       const secretHash = await hashSecret(secret, bcryptCost);
-      return inTransaction(db, async (trx) => {
+      return forgetAfter(inTransaction(db, async (trx) => {
         const before = await requireClient(orgId, id, trx, true);
         const previousExpiresAt = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
         const after = await createClientsRepository(trx).update(before.id, {
@@ -229,7 +237,7 @@ export function createClientsService(deps: ClientsServiceDeps) {
           client_secret: secret,
           previous_secret_expires_at: previousExpiresAt?.toISOString() ?? null,
         };
-      });
+      }));
     },
   };
 }

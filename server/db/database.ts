@@ -21,6 +21,74 @@ export interface Database {
   /** Where the data lives, safe to log (never a password). */
   description: string;
   close(): Promise<void>;
+  /**
+   * Listens to a notification channel (LISTEN/NOTIFY). `lost` is called when notifications may
+   * have been missed (the listening connection dropped), `restored` once listening again.
+   * Absent where the process cannot listen (a command reaching the embedded database by socket).
+   */
+  subscribe?(channel: string, handlers: SubscriptionHandlers): Promise<() => Promise<void>>;
+}
+
+export interface SubscriptionHandlers {
+  message(payload: string): void;
+  lost(): void;
+  restored(): void;
+}
+
+const SAFE_CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** LISTEN on a connection of its own, reconnecting (and reporting the gap) when it drops. */
+function subscribePostgres(url: string) {
+  return async (channel: string, handlers: SubscriptionHandlers) => {
+    if (!SAFE_CHANNEL.test(channel)) throw new Error(`not a channel name: ${channel}`);
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async () => {
+      const next = new pg.Client({ connectionString: url, keepAlive: true });
+      next.on('notification', (message) => {
+        if (message.channel === channel) handlers.message(message.payload ?? '');
+      });
+      next.on('error', () => next.end().catch(() => undefined));
+      next.on('end', () => {
+        if (stopped || client !== next) return;
+        client = undefined;
+        handlers.lost();
+        schedule();
+      });
+      try {
+        await next.connect();
+        await next.query(`listen ${channel}`);
+      } catch (error) {
+        await next.end().catch(() => undefined);
+        throw error;
+      }
+      client = next;
+    };
+    const schedule = () => {
+      retry = setTimeout(() => {
+        connect().then(
+          () => (stopped ? client?.end() : handlers.restored()),
+          () => schedule(),
+        );
+      }, 1000);
+      retry.unref();
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
+  };
+}
+
+/** PGlite delivers a notification to its in-process listeners, whichever connection sent it. */
+export function subscribePglite(pglite: PGlite) {
+  return async (channel: string, handlers: SubscriptionHandlers) => {
+    const unlisten = await pglite.listen(channel, (payload) => handlers.message(payload));
+    return () => unlisten();
+  };
 }
 
 /** The embedded database's socket lives here; pg clients connect with host=DATA_DIR, port 5432. */
@@ -47,6 +115,7 @@ export function openPostgres(url: string, poolMax = 10): Database {
     connectionString: url,
     description: describePostgresUrl(url),
     close: () => knex.destroy(),
+    subscribe: subscribePostgres(url),
   };
 }
 
@@ -164,6 +233,7 @@ export async function openEmbeddedOwner(dataDir: string, poolMax = 4): Promise<D
     knex,
     kind: 'embedded',
     description: `embedded PostgreSQL in ${path.join(dataDir, 'pgdata')}`,
+    subscribe: subscribePglite(db),
     close: async () => {
       await knex.destroy();
       await server.stop();

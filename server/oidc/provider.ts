@@ -1,10 +1,11 @@
 // The oidc-provider instance: client_credentials only, RFC 9068 JWT access tokens, clients read
-// from PostgreSQL on each request, secrets compared against bcrypt hashes.
+// through the client cache (server/clients/client-cache.ts), secrets compared against bcrypt hashes.
 import { randomBytes } from 'node:crypto';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Catalog, CatalogResource } from '../../config/catalog.js';
 import type { Config } from '../../config/index.js';
-import type { AuthenticatingClient, ClientsRepository } from '../clients/clients.repository.js';
+import { acceptedSecretHashes, type ClientLookup } from '../clients/client-cache.js';
+import type { AuthenticatingClient } from '../clients/clients.repository.js';
 import type { KeySet } from '../keys/keys.service.js';
 import { checkClientSecret, TooManyFailedAttempts, type FailureLimiter } from '../shared/failure-limiter.js';
 import { rateLimitHeaders, type RateLimits } from '../shared/rate-limits.js';
@@ -34,7 +35,7 @@ export const fieldsOf = (client: ProviderClient) => client as unknown as Latchke
 export interface ProviderDeps {
   config: Config;
   catalog: Catalog;
-  clients: ClientsRepository;
+  clients: ClientLookup;
   verifier: SecretVerifier;
   limiter: FailureLimiter;
   rateLimits: RateLimits;
@@ -229,7 +230,11 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, rat
     const ip = (ctx?.req as { ip?: string } | undefined)?.ip;
     let authenticated: boolean;
     try {
-      authenticated = await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip);
+      const freshHashes = async () => {
+        const fresh = await clients.reload(this.clientId);
+        return fresh ? acceptedSecretHashes(fresh) : undefined;
+      };
+      authenticated = await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip, freshHashes);
     } catch (error) {
       if (!(error instanceof TooManyFailedAttempts)) throw error;
       ctx?.set('Retry-After', String(error.retryAfterSeconds));

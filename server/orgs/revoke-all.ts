@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { createAuditRepository } from '../audit/audit.repository.js';
+import { forgetClientsHere } from '../clients/client-cache.js';
 import { createClientsRepository } from '../clients/clients.repository.js';
 import { createRevocationRepository } from '../revocation/revocation.repository.js';
 import { createRestrictedTokensRepository } from '../restricted-tokens/restricted-tokens.repository.js';
@@ -18,7 +19,8 @@ export const revokeAllSchema = z.object({ confirm: z.string({ error: typeError("
 export function createRevokeAll({ db, orgs, accessTokenTtlSeconds }: { db: Knex; orgs: OrgsService; accessTokenTtlSeconds: number }) {
   return async function revokeAll(orgId: string, input: unknown, context: RequestContext) {
     const { confirm } = parseInput(revokeAllSchema, input);
-    return inTransaction(db, async (trx) => {
+    const changed: string[] = [];
+    const result = await inTransaction(db, async (trx) => {
       const org = await orgs.lock(trx, orgId);
       if (confirm !== org.name) {
         throw AppError.invalidRequest('confirm: must be exactly the organization\'s name');
@@ -30,6 +32,7 @@ export function createRevokeAll({ db, orgs, accessTokenTtlSeconds }: { db: Knex;
       const now = new Date();
       for (const clientId of await createClientsRepository(trx).clientIdsOfOrg(orgId)) {
         await revocations.setClientNotBefore(clientId, now, accessTokenTtlSeconds);
+        changed.push(clientId);
       }
       await createAuditRepository(trx).insert(context, {
         orgId,
@@ -39,5 +42,7 @@ export function createRevokeAll({ db, orgs, accessTokenTtlSeconds }: { db: Knex;
       });
       return { api_clients_disabled: clients.length, restricted_tokens_deleted: tokens.length };
     });
+    forgetClientsHere(changed);
+    return result;
   };
 }

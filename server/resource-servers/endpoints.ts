@@ -5,7 +5,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import ipaddr from 'ipaddr.js';
 import type { Knex } from 'knex';
 import type { Catalog } from '../../config/catalog.js';
-import { createClientsRepository } from '../clients/clients.repository.js';
+import { acceptedSecretHashes, type ClientLookup } from '../clients/client-cache.js';
 import type { AccessTokenVerifier } from '../oidc/verify.js';
 import { createRestrictedTokensRepository, type RestrictedTokenRow } from '../restricted-tokens/restricted-tokens.repository.js';
 import { createRevocationRepository } from '../revocation/revocation.repository.js';
@@ -35,6 +35,8 @@ export interface ResourceEndpointsDeps {
   verifyAccessToken: AccessTokenVerifier;
   isStillValid: TokenState;
   resourceServers: ResourceServersService;
+  /** API clients as authentication reads them (cached). */
+  clients: ClientLookup;
   /** Records use of a credential (client_id, or restricted token id) for last_used_at. */
   onUse: (kind: 'client' | 'restricted_token', id: string) => void;
 }
@@ -120,8 +122,7 @@ export async function authenticateResourceServer(
 }
 
 export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
-  const { db, catalog, verifier, limiter, verifyAccessToken, isStillValid, resourceServers, onUse } = deps;
-  const clients = createClientsRepository(db);
+  const { db, catalog, verifier, limiter, verifyAccessToken, isStillValid, resourceServers, onUse, clients } = deps;
   const restrictedTokens = createRestrictedTokensRepository(db);
 
   /** Client authentication as at the token endpoint: Basic (RFC 6749 §2.3.1) or the body, not both. */
@@ -140,9 +141,9 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
       secret = bodySecret;
     }
     if (!clientId || !secret) throw invalidClient(basic);
-    const check = async (hashes: string[]) => {
+    const check = async (hashes: string[], freshHashes?: () => Promise<string[] | undefined>) => {
       try {
-        return await checkClientSecret({ verifier, limiter }, clientId as string, hashes, secret as string, req.ip);
+        return await checkClientSecret({ verifier, limiter }, clientId as string, hashes, secret as string, req.ip, freshHashes);
       } catch (error) {
         if (error instanceof TooManyFailedAttempts) throw new OAuthError(429, 'too_many_requests', error.message, false, error.retryAfterSeconds);
         throw error;
@@ -156,13 +157,16 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     }
     const client = await clients.findAuthenticatable(clientId);
     if (client) {
-      const graceful = client.previous_secret_hash && client.previous_secret_expires_at && client.previous_secret_expires_at.getTime() > Date.now();
-      const hashes = graceful ? [client.secret_hash, client.previous_secret_hash as string] : [client.secret_hash];
+      const hashes = acceptedSecretHashes(client);
+      const freshHashes = async () => {
+        const fresh = await clients.reload(client.client_id);
+        return fresh ? acceptedSecretHashes(fresh) : undefined;
+      };
       const refused = (reason: string) =>
         attribute(req, { credentialType: 'api_client', credentialId: client.client_id, orgId: client.org_id, reason, event: 'introspection.refused' });
       let authenticated: boolean;
       try {
-        authenticated = await check(hashes);
+        authenticated = await check(hashes, freshHashes);
       } catch (error) {
         refused('too_many_failures');
         throw error;

@@ -55,6 +55,8 @@ export async function checkClientSecret(
   hashes: string[],
   presented: string,
   ip: string | undefined,
+  /** The credential's hashes as stored now, when `hashes` came from a cache that may lag. */
+  freshHashes?: () => Promise<string[] | undefined>,
 ): Promise<boolean> {
   const { verifier, limiter } = deps;
   const warm = hashes.find((hash) => verifier.isRemembered(clientId, hash, presented));
@@ -62,6 +64,9 @@ export async function checkClientSecret(
   const wait = await limiter.retryAfterSeconds(clientId, ip);
   if (wait > 0) throw new TooManyFailedAttempts(wait);
   for (const hash of hashes) if (await verifier.verify(clientId, hash, presented)) return true;
+  // A secret rotated a moment ago elsewhere: the stored hashes may be newer than the cached ones.
+  const fresh = (await freshHashes?.())?.filter((hash) => !hashes.includes(hash)) ?? [];
+  for (const hash of fresh) if (await verifier.verify(clientId, hash, presented)) return true;
   await limiter.recordFailure(clientId, ip);
   return false;
 }

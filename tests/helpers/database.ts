@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import knexFactory from 'knex';
-import { knexForPglite, openPostgres, type Database } from '../../server/db/database.js';
+import { knexForPglite, openPostgres, subscribePglite, type Database } from '../../server/db/database.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 export const onPostgres = TEST_DATABASE_URL !== undefined;
@@ -52,6 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     kind: 'embedded',
     description: 'in-memory embedded PostgreSQL',
     url: undefined,
+    subscribe: subscribePglite(pglite),
     close: () => knex.destroy(),
   };
 }

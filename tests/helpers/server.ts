@@ -68,6 +68,11 @@ export interface TestServer extends RunningServer {
   db: Database;
   services: Services;
   logs: LogCapture;
+  /**
+   * Changes an API client's row behind the services' back (as an operator's SQL would) and waits
+   * until the server's client cache has heard of it through the database notification.
+   */
+  updateClientRow(id: string, changes: Record<string, unknown>): Promise<void>;
   /** Creates an organization and an API client; returns the client with its secret. */
   createClient(input?: Record<string, unknown>, orgId?: string): Promise<TestClient>;
   stop(): Promise<void>;
@@ -99,6 +104,15 @@ export async function startTestServer(
     db,
     services,
     logs,
+    async updateClientRow(id, changes) {
+      const before = running.clientCacheStats().invalidations;
+      await db.knex('api_clients').where({ id }).update(changes);
+      const deadline = Date.now() + 5000;
+      while (running.clientCacheStats().invalidations === before) {
+        if (Date.now() > deadline) throw new Error('the client cache never heard of the change');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     async createClient(input = {}, orgId?: string) {
       const org = orgId ?? (await services.orgs.create({ name: `Org ${Math.random().toString(36).slice(2, 8)}` }, OPERATOR_CONTEXT)).id;
       const created = await services.clients.create(

@@ -140,7 +140,7 @@ describe('POST /oauth/token client authentication failures', () => {
   it('answers an expired client with invalid_client', async () => {
     const victim = await server.createClient({ expires_at: new Date(Date.now() + 60_000).toISOString() }, client.org_id);
     expect((await postToken(server.url, grant, { authorization: basic(victim.client_id, victim.client_secret) })).status).toBe(200);
-    await server.db.knex('api_clients').where({ id: victim.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    await server.updateClientRow(victim.id, { expires_at: new Date(Date.now() - 1000) });
     await expectInvalidClient(victim.client_id, victim.client_secret);
   });
 

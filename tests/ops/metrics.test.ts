@@ -57,6 +57,9 @@ describe('GET /metrics', () => {
     expect(samples.get('latchkey_bcrypt_verifications')).toBe(2);
     expect(samples.get('latchkey_verified_secret_cache_hit_ratio')).toBeCloseTo(2 / 4, 5);
     expect(samples.get('latchkey_auth_rate_limit_rejections')).toBe(0);
+    // Four lookups of one client: one or two reads (the insert's notification may come after the first).
+    expect(samples.get('latchkey_client_cache_hit_ratio')).toBeGreaterThanOrEqual(2 / 4);
+    expect(samples.get('latchkey_client_cache_entries')).toBeGreaterThanOrEqual(1);
     expect(samples.has('latchkey_nodejs_eventloop_lag_seconds')).toBe(true);
     expect(samples.get('latchkey_db_pool_connections{state="used"}')).toBeGreaterThanOrEqual(0);
     // The scrape itself is not counted under a raw URL, and no id becomes a label.

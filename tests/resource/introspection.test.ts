@@ -100,7 +100,7 @@ describe('POST /oauth/introspect', () => {
     const deleted = deletedClient;
     await server.services.clients.delete(deleted.client.org_id, deleted.client.id, OPERATOR_CONTEXT);
     const expired = await clientWithToken();
-    await server.db.knex('api_clients').where({ id: expired.client.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    await server.updateClientRow(expired.client.id, { expires_at: new Date(Date.now() - 1000) });
     const org = await server.services.orgs.get(revokedAll.client.org_id);
     await server.services.revokeAll(org.id, { confirm: org.name }, OPERATOR_CONTEXT);
     for (const { token } of [disabled, deleted, expired, revokedAll]) expect((await introspect(token)).body).toEqual(INACTIVE);
@@ -130,7 +130,7 @@ describe('POST /oauth/introspect', () => {
     expect((await introspect(graceful.token)).body.active).toBe(true);
     // The grace period ends (moved to now rather than waited for).
     await nextSecond();
-    await server.db.knex('api_clients').where({ id: graceful.client.id }).update({ tokens_not_before: new Date() });
+    await server.updateClientRow(graceful.client.id, { tokens_not_before: new Date() });
     expect((await introspect(graceful.token)).body).toEqual(INACTIVE);
   });
 

@@ -182,7 +182,7 @@ describe('POST /v1/orgs/:org/clients/:id/rotate-secret', () => {
     expect(await tokenStatus(client.client_id, rotated.body.client_secret)).toBe(200);
 
     // The grace period ends (moved into the past rather than waited for).
-    await server.db.knex('api_clients').where({ id: client.id }).update({ previous_secret_expires_at: new Date(Date.now() - 1000) });
+    await server.updateClientRow(client.id, { previous_secret_expires_at: new Date(Date.now() - 1000) });
     expect(await tokenStatus(client.client_id, client.client_secret)).toBe(401);
     expect(await tokenStatus(client.client_id, rotated.body.client_secret)).toBe(200);
   });
