@@ -79,6 +79,11 @@ export const settings = {
     default: '10',
     description: 'maximum PostgreSQL connections per process',
   },
+  WORKERS: {
+    schema: integer(1, 64),
+    default: '1',
+    description: 'server processes sharing the port (node:cluster); more than 1 needs DATABASE_URL',
+  },
   DATA_DIR: {
     schema: z.string().trim().min(1, 'must not be empty'),
     default: './data',
@@ -250,6 +255,7 @@ export interface Config {
   issuer: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  workers: number;
   dataDir: string;
   accessTokenTtlSeconds: number;
   signingAlg: SigningAlgorithm;
@@ -308,6 +314,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (values.RATE_LIMIT_PER_MINUTE > values.RATE_LIMIT_MAX_PER_MINUTE) {
     throw new ConfigError('RATE_LIMIT_PER_MINUTE', `must not exceed RATE_LIMIT_MAX_PER_MINUTE (${values.RATE_LIMIT_MAX_PER_MINUTE})`);
   }
+  if (values.WORKERS > 1 && !values.DATABASE_URL) {
+    throw new ConfigError('WORKERS', 'above 1 needs DATABASE_URL: the embedded database belongs to one process');
+  }
   if (values.NODE_ENV === 'production' && !values.KEY_ENCRYPTION_SECRET) {
     throw new ConfigError('KEY_ENCRYPTION_SECRET', 'is required when NODE_ENV=production');
   }
@@ -319,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer: values.ISSUER ?? `http://localhost:${values.PORT}`,
     databaseUrl: values.DATABASE_URL,
     databasePoolMax: values.DATABASE_POOL_MAX,
+    workers: values.WORKERS,
     dataDir: path.resolve(values.DATA_DIR),
     accessTokenTtlSeconds: values.ACCESS_TOKEN_TTL_SECONDS,
     signingAlg: values.SIGNING_ALG,

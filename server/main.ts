@@ -1,10 +1,53 @@
 // The only module with process-wide side effects: read config, open the database, serve, and shut
 // down cleanly on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
 import { CatalogError, loadCatalog } from '../config/catalog.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { EmbeddedDatabaseBusyError, openServerDatabase } from './db/database.js';
 import { startServer } from './runtime.js';
-import { createLogger } from './shared/logger.js';
+import { createLogger, type Logger } from './shared/logger.js';
+
+/**
+ * WORKERS > 1: this process only forks the servers, which share the port (node:cluster hands
+ * each connection to one of them). Each worker is a whole server with its own caches, kept
+ * correct by the database's notifications; a worker that dies is replaced. SIGTERM/SIGINT are
+ * passed on, and this process exits once every worker has drained and stopped.
+ */
+function superviseWorkers(count: number, logger: Logger) {
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < count; i += 1) fork();
+  const listened = new Set<number>();
+  cluster.on('listening', (worker) => listened.add(worker.id));
+  cluster.on('exit', (worker, code, signal) => {
+    if (!stopping && !listened.has(worker.id)) {
+      // It never served: another would fail the same way (configuration, database).
+      logger.fatal({ pid: worker.process.pid, code }, 'a worker failed to start; stopping');
+      stopping = true;
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+      process.exitCode = 1;
+      return;
+    }
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info('stopped');
+        process.exit();
+      }
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'a worker exited; starting another');
+    setTimeout(fork, 1000).unref();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: count }, 'shutting down: stopping every worker');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  logger.info({ workers: count }, 'starting worker processes');
+}
 
 async function main() {
   let config;
@@ -21,6 +64,10 @@ async function main() {
   }
 
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    superviseWorkers(config.workers, logger);
+    return;
+  }
   let db;
   try {
     db = await openServerDatabase(config);

@@ -139,7 +139,7 @@ export async function startServer(
   });
   const { port } = server.address() as AddressInfo;
 
-  logger.info({ issuer: config.issuer, port, database: db.description }, 'Latchkey is listening');
+  logger.info({ issuer: config.issuer, port, database: db.description, pid: process.pid }, 'Latchkey is listening');
   if ((await services.orgs.count()) === 0) {
     logger.info(
       {

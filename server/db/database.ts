@@ -12,6 +12,7 @@ import pg from 'pg';
 import ClientPgLite from 'knex-pglite';
 import type { Config } from '../../config/index.js';
 import { latestMigration, migrationSource } from '../../migrations/index.js';
+import { forwardSocketNotifications } from './pglite-notifications.js';
 
 export interface Database {
   knex: Knex;
@@ -83,11 +84,27 @@ function subscribePostgres(url: string) {
   };
 }
 
-/** PGlite delivers a notification to its in-process listeners, whichever connection sent it. */
+/**
+ * Listening on PGlite: its own listeners hear notifications raised by in-process queries, and
+ * those raised by queries through pglite-socket are picked out of the socket's output.
+ */
 export function subscribePglite(pglite: PGlite) {
+  const bySocket = new Map<string, Set<(payload: string) => void>>();
+  let forwarding = false;
   return async (channel: string, handlers: SubscriptionHandlers) => {
-    const unlisten = await pglite.listen(channel, (payload) => handlers.message(payload));
-    return () => unlisten();
+    if (!forwarding) {
+      forwardSocketNotifications(pglite, (name, payload) => bySocket.get(name)?.forEach((handler) => handler(payload)));
+      forwarding = true;
+    }
+    const handler = (payload: string) => handlers.message(payload);
+    const set = bySocket.get(channel) ?? new Set();
+    set.add(handler);
+    bySocket.set(channel, set);
+    const unlisten = await pglite.listen(channel, handler);
+    return async () => {
+      set.delete(handler);
+      if (!pglite.closed) await unlisten();
+    };
   };
 }
 

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       issuer: 'http://localhost:3000',
       databaseUrl: undefined,
       databasePoolMax: 10,
+      workers: 1,
       dataDir: path.resolve('./data'),
       accessTokenTtlSeconds: 3600,
       signingAlg: 'ES256',

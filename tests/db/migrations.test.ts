@@ -2,7 +2,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { migrationNames } from '../../migrations/index.js';
 import { isReady, migrateLatest } from '../../server/db/database.js';
 
-const TABLES = ['api_clients', 'audit_events', 'memberships', 'organizations', 'resource_servers', 'restricted_tokens', 'revocation_events', 'revoked_tokens', 'sessions', 'signing_keys', 'users'];
+const TABLES = ['api_clients', 'api_logs', 'audit_events', 'memberships', 'organizations', 'resource_servers', 'restricted_tokens', 'revocation_events', 'revoked_tokens', 'sessions', 'signing_keys', 'usage_buckets', 'users'];
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -51,6 +51,10 @@ describe('migrations', () => {
       'api_clients__org_id__name',
       'api_clients__org_id__status',
       'api_clients__pkey',
+      'api_logs__at',
+      'api_logs__credential_id__at',
+      'api_logs__org_id__at',
+      'api_logs__pkey',
       'audit_events__org_id__at',
       'audit_events__pkey',
       'memberships__pkey',
@@ -70,6 +74,8 @@ describe('migrations', () => {
       'signing_keys__active',
       'signing_keys__kid',
       'signing_keys__pkey',
+      'usage_buckets__org_id__bucket_start',
+      'usage_buckets__pkey',
       'users__email',
       'users__pkey',
     ]);
