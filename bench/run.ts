@@ -7,6 +7,7 @@
 //   npm run bench -- --only baseline,token-warm --runs 5 --seconds 15
 //   npm run bench -- --workers 2                passes WORKERS=2 to the token scenarios' servers
 //   npm run bench -- --source                   runs the servers from TypeScript (tsx) instead of a build
+//   npm run bench -- --profile                  servers write CPU profiles into bench/results/profiles
 //
 // By default the servers run compiled, as the container image runs them: the suite first compiles
 // server/ and its own child entries into bench/results/dist (tsc, bench/tsconfig.build.json).
@@ -22,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { projectRoot } from '../config/index.js';
 import type { BenchOptions, Scenario, ScenarioContext } from './lib/context.js';
 import { ADMIN_DATABASE_URL } from './lib/latchkey.js';
-import { COMPILED_DIR, runFromSource } from './lib/processes.js';
+import { COMPILED_DIR, profileInto, runFromSource } from './lib/processes.js';
 import { evaluateTargets, formatTable, medianOf, type ResultRow } from './lib/stats.js';
 import { baseline } from './scenarios/baseline.js';
 import { embedded } from './scenarios/embedded.js';
@@ -43,13 +44,14 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     workers: { type: 'string' },
     source: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   process.stdout.write(
-    `npm run bench -- [--quick] [--only a,b] [--runs N] [--seconds S] [--workers N] [--source]\n\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')}\n`,
+    `npm run bench -- [--quick] [--only a,b] [--runs N] [--seconds S] [--workers N] [--source] [--profile]\n\nScenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(14)} ${s.description}`).join('\n')}\n`,
   );
   process.exit(0);
 }
@@ -110,6 +112,13 @@ function machine() {
 }
 
 runFromSource(values.source);
+if (values.profile) {
+  // Profiling slows the servers: the figures of such a run are not comparable with others.
+  const profiles = path.join(resultsDir, 'profiles');
+  mkdirSync(profiles, { recursive: true });
+  profileInto(profiles);
+  log(`CPU profiles: ${path.relative(projectRoot, profiles)} (one .cpuprofile per child process)`);
+}
 if (!values.source) {
   log(`compiling the servers into ${path.relative(projectRoot, COMPILED_DIR)} (tsc -p bench/tsconfig.build.json)`);
   rmSync(COMPILED_DIR, { recursive: true, force: true });
@@ -137,11 +146,12 @@ for (const scenario of SCENARIOS) {
   }
 }
 
+const loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const targets = evaluateTargets(targetsFor(rows), rows);
 const table = formatTable(rows, targets);
 const header = [
-  `Machine: ${host.cores} × ${host.cpu}, ${host.memoryGb} GB, Node ${host.node}, ${host.os}; load average at start ${host.loadAverageAtStart.join(' ')}; commit ${host.commit}`,
-  `Medians of ${options.runs} run(s) of ${options.seconds} s${quick ? ' (--quick: smaller data sets)' : ''}; servers ${values.source ? 'from TypeScript sources (tsx)' : 'compiled (tsc)'}; load generator (autocannon) on the same host; ${started.toISOString()}.`,
+  `Machine: ${host.cores} × ${host.cpu}, ${host.memoryGb} GB, Node ${host.node}, ${host.os}; load average at start ${host.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}; commit ${host.commit}`,
+  `Medians of ${options.runs} run(s) of ${options.seconds} s${quick ? ' (--quick: smaller data sets)' : ''}; servers ${values.source ? 'from TypeScript sources (tsx)' : 'compiled (tsc)'}${values.profile ? ', profiled (--cpu-prof: slower)' : ''}; load generator (autocannon) on the same host; ${started.toISOString()}.`,
 ];
 process.stdout.write(`\n${header.join('\n')}\n\n${table}\n`);
 if (failures.length > 0) process.stdout.write(`\nFailed scenarios: ${failures.map((f) => f.scenario).join(', ')}\n`);
@@ -152,7 +162,7 @@ writeFileSync(
     {
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
-      machine: host,
+      machine: { ...host, loadAverageAtEnd },
       options: { ...options, logDir: undefined, source: values.source },
       rows: rows.map((row) => ({ ...row, median: medianOf(row.runs) })),
       targets,

@@ -40,11 +40,18 @@ export function runFromSource(value: boolean) {
   fromSource = value;
 }
 
+let profileDir: string | undefined;
+/** Children write V8 CPU profiles (--cpu-prof) into `dir` when they exit. */
+export function profileInto(dir: string | undefined) {
+  profileDir = dir;
+}
+
 /** The command line of a TypeScript entry of the project: its compiled .js, or tsx on the source. */
 export function nodeArguments(entry: string): string[] {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   return fromSource
-    ? ['--import', 'tsx', path.resolve(projectRoot, entry)]
-    : [path.join(COMPILED_DIR, entry.replace(/\.ts$/, '.js'))];
+    ? [...profile, '--import', 'tsx', path.resolve(projectRoot, entry)]
+    : [...profile, path.join(COMPILED_DIR, entry.replace(/\.ts$/, '.js'))];
 }
 
 /**
