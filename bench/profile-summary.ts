@@ -45,7 +45,8 @@ for (const [id, micros] of selfMicros) {
   const { functionName, url, lineNumber } = node.callFrame;
   const pkg = functionName === '(idle)' || functionName === '(program)' || functionName === '(garbage collector)' ? functionName : packageOf(url);
   packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
-  const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*?(node_modules|server|bench)\//, '$1/')}:${lineNumber + 1}` : ''}`;
+  const where = url.includes('/node_modules/') ? url.slice(url.lastIndexOf('/node_modules/') + 14) : url.replace(/^file:\/\/.*?\/(server|bench|config)\//, '$1/');
+  const name = `${functionName || '(anonymous)'} ${url ? `${where}:${lineNumber + 1}` : ''}`;
   functions.set(name, (functions.get(name) ?? 0) + micros);
 }
 

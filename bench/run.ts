@@ -153,7 +153,8 @@ const header = [
   `Machine: ${host.cores} × ${host.cpu}, ${host.memoryGb} GB, Node ${host.node}, ${host.os}; load average at start ${host.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}; commit ${host.commit}`,
   `Medians of ${options.runs} run(s) of ${options.seconds} s${quick ? ' (--quick: smaller data sets)' : ''}; servers ${values.source ? 'from TypeScript sources (tsx)' : 'compiled (tsc)'}${values.profile ? ', profiled (--cpu-prof: slower)' : ''}; load generator (autocannon) on the same host; ${started.toISOString()}.`,
 ];
-process.stdout.write(`\n${header.join('\n')}\n\n${table}\n`);
+const notes = rows.filter((row) => row.note).map((row) => `- ${row.label}: ${row.note}`);
+process.stdout.write(`\n${header.join('\n')}\n\n${table}\n${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`);
 if (failures.length > 0) process.stdout.write(`\nFailed scenarios: ${failures.map((f) => f.scenario).join(', ')}\n`);
 
 writeFileSync(

@@ -20,6 +20,7 @@ export const ADMIN_DATABASE_URL =
   process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const KEY_ENCRYPTION_SECRET = 'bench-key-encryption-secret-0123456789abcdef';
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 /** Every token request and introspection the suite makes is allowed: it measures, not limits. */
 export const RATE_LIMIT = 1_000_000;
 export const ALLOWED_ORIGINS = ['https://app.example.com'];
@@ -77,7 +78,7 @@ export async function createLatchkey(options: { embedded: boolean; logDir: strin
     RATE_LIMIT_MAX_PER_MINUTE: String(RATE_LIMIT),
     DEFAULT_MAX_API_CLIENTS: '0',
     DEFAULT_MAX_RESTRICTED_TOKENS: '0',
-    METRICS_TOKEN: 'bench-metrics-token-0123456789',
+    METRICS_TOKEN,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...options.env,
   };
@@ -177,4 +178,23 @@ export async function fetchToken(issuer: string, clientId: string, secret: strin
   const answer = (await response.json()) as { access_token?: string };
   if (response.status !== 200 || !answer.access_token) throw new Error(`token request answered ${response.status}: ${JSON.stringify(answer)}`);
   return answer.access_token;
+}
+
+/** The server's unlabelled Prometheus samples (GET /metrics), by name. */
+export async function readMetrics(url: string): Promise<Map<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const samples = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_]+) ([0-9.e+-]+)$/i.exec(line);
+    if (match) samples.set(match[1] as string, Number(match[2]));
+  }
+  return samples;
+}
+
+/** What the server's own metrics say about a measured stretch: bcrypt work done, heap in use. */
+export async function serverNote(url: string, before: Map<string, number>): Promise<string> {
+  const after = await readMetrics(url);
+  const bcrypt = (after.get('latchkey_bcrypt_verifications') ?? 0) - (before.get('latchkey_bcrypt_verifications') ?? 0);
+  const heap = (after.get('latchkey_nodejs_heap_size_used_bytes') ?? 0) / 1024 ** 2;
+  return `bcrypt checks during the runs: ${bcrypt}; V8 heap in use after them: ${Math.round(heap)} MB`;
 }

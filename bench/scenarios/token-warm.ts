@@ -3,7 +3,7 @@
 // clients already verified once; one client, and 1,000 clients in round robin.
 import { randomBytes } from 'node:crypto';
 import { repeat, tokenRequests, type ScenarioContext, type Scenario } from '../lib/context.js';
-import { createClient, createLatchkey, fetchToken, insertClients, type SeededClient } from '../lib/latchkey.js';
+import { createClient, createLatchkey, fetchToken, insertClients, readMetrics, serverNote, type SeededClient } from '../lib/latchkey.js';
 import { measureHttp, runAutocannon } from '../lib/load.js';
 import type { ResultRow } from '../lib/stats.js';
 import { CONNECTIONS } from './baseline.js';
@@ -48,8 +48,10 @@ export const tokenWarm: Scenario = {
           const load = tokenRequests(server.url, clients, connections);
           await runAutocannon({ ...load, duration: context.options.warmupSeconds });
           const label = `token-warm, ${name === '1-client' ? 'one client' : `${ROUND_ROBIN_CLIENTS} clients round robin`}, ${connections} connections${workersSuffix(context)}`;
+          const before = await readMetrics(server.url);
           const runs = await repeat(context, label, () => measureHttp({ ...load, duration: context.options.seconds }, server.pid));
-          rows.push({ key: `token-warm/${name}/${connections}c`, scenario: 'token-warm', label, runs, reference: `baseline/${connections}c` });
+          const note = await serverNote(server.url, before);
+          rows.push({ key: `token-warm/${name}/${connections}c`, scenario: 'token-warm', label, runs, reference: `baseline/${connections}c`, note });
         }
       }
       return rows;
