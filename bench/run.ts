@@ -161,6 +161,7 @@ writeFileSync(
   path.join(resultsDir, 'latest.json'),
   `${JSON.stringify(
     {
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
       machine: { ...host, loadAverageAtEnd },
