@@ -1,6 +1,6 @@
 // middleware verify: the latchkey/express middleware verifying JWTs locally, against plain
 // jose.jwtVerify with a local JWKS of the same keys, each in its own process
-// (bench/servers/verify-loop.ts), driven by the same in-process loop.
+// (bench/servers/verify-loop.ts), driven by the same in-process loop, their runs alternating.
 import { execFile } from 'node:child_process';
 import { projectRoot } from '../../config/index.js';
 import { OPERATOR_CONTEXT } from '../../server/shared/actor.js';
@@ -43,29 +43,36 @@ export const middleware: Scenario = {
       const server = await latchkey.start();
       const tokens: string[] = [];
       for (let i = 0; i < TOKENS; i++) tokens.push(await fetchToken(server.url, client.client_id, client.client_secret));
-      const rows: ResultRow[] = [];
-      for (const mode of ['jose', 'latchkey'] as const) {
-        const runs = await runVerifyLoop({
-          mode,
-          issuer: latchkey.issuer,
-          audience: 'https://api.example.com',
-          tokens,
-          resourceServer: { clientId: resourceServer.client_id, clientSecret: resourceServer.client_secret },
-          runs: context.options.runs,
-          seconds: context.options.seconds,
-          warmupSeconds: context.options.warmupSeconds,
-          concurrency: CONCURRENCY,
-        });
-        const label = mode === 'jose' ? `plain jose.jwtVerify, local JWKS, ${CONCURRENCY} concurrent` : `latchkey/express authenticate(), ${CONCURRENCY} concurrent`;
-        runs.forEach((run, i) => context.log(`  ${label} run ${i + 1}/${runs.length}: ${Math.round(run.requestsPerSecond)} verifications/s, p99 ${run.p99Ms.toFixed(2)} ms, ${run.errors} errors`));
-        rows.push({
-          key: `middleware/${mode}`,
-          scenario: 'middleware',
-          label,
-          runs,
-          ...(mode === 'latchkey' ? { reference: 'middleware/jose' } : {}),
-        });
+      const input = {
+        issuer: latchkey.issuer,
+        audience: 'https://api.example.com',
+        tokens,
+        resourceServer: { clientId: resourceServer.client_id, clientSecret: resourceServer.client_secret },
+        runs: 1,
+        seconds: context.options.seconds,
+        warmupSeconds: context.options.warmupSeconds,
+        concurrency: CONCURRENCY,
+      };
+      const modes = ['jose', 'latchkey'] as const;
+      const labels = {
+        jose: `plain jose.jwtVerify, local JWKS, ${CONCURRENCY} concurrent`,
+        latchkey: `latchkey/express authenticate(), ${CONCURRENCY} concurrent`,
+      };
+      const runs: Record<(typeof modes)[number], Measurement[]> = { jose: [], latchkey: [] };
+      // The two sides alternate, a fresh process per run: a burst of other work on this host
+      // then lands on one run of each rather than on every run of one side.
+      for (let run = 0; run < context.options.runs; run++) {
+        for (const mode of modes) {
+          const [result] = await runVerifyLoop({ ...input, mode });
+          if (!result) throw new Error(`verify loop (${mode}) returned no run`);
+          runs[mode].push(result);
+          context.log(`  ${labels[mode]} run ${run + 1}/${context.options.runs}: ${Math.round(result.requestsPerSecond)} verifications/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.errors} errors, RSS ${Math.round(result.peakRssMb)} MB`);
+        }
       }
+      const rows: ResultRow[] = [
+        { key: 'middleware/jose', scenario: 'middleware', label: labels.jose, runs: runs.jose },
+        { key: 'middleware/latchkey', scenario: 'middleware', label: labels.latchkey, runs: runs.latchkey, reference: 'middleware/jose' },
+      ];
       return rows;
     } finally {
       await latchkey.dispose();
