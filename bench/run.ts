@@ -22,8 +22,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../config/index.js';
 import type { BenchOptions, Scenario, ScenarioContext } from './lib/context.js';
-import { ADMIN_DATABASE_URL } from './lib/latchkey.js';
-import { COMPILED_DIR, profileInto, runFromSource } from './lib/processes.js';
+import { ADMIN_DATABASE_URL, disposeAll } from './lib/latchkey.js';
+import { COMPILED_DIR, profileInto, runFromSource, stopAllChildren } from './lib/processes.js';
 import { evaluateTargets, formatTable, medianOf, type ResultRow } from './lib/stats.js';
 import { baseline } from './scenarios/baseline.js';
 import { embedded } from './scenarios/embedded.js';
@@ -131,9 +131,24 @@ if (!values.source) {
 const host = machine();
 log(`latchkey bench: ${options.runs} run(s) of ${options.seconds} s per variant${quick ? ' (quick)' : ''}; logs in ${options.logDir}; PostgreSQL ${new URL(ADMIN_DATABASE_URL).host}`);
 
+// Ctrl-C (or SIGTERM): stop the servers and drop the databases before leaving; a second one quits.
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${signal}: stopping the servers and dropping the benchmark databases`);
+    disposeAll()
+      .then(stopAllChildren)
+      .catch((error: unknown) => log(`cleanup failed: ${String(error)}`))
+      .finally(() => process.exit(130));
+  });
+}
+
 const rows: ResultRow[] = [];
 const failures: Array<{ scenario: string; error: string }> = [];
 for (const scenario of SCENARIOS) {
+  if (interrupted) break;
   if (only && !only.includes(scenario.name)) continue;
   log(`${scenario.name}: ${scenario.description}`);
   try {
@@ -145,6 +160,10 @@ for (const scenario of SCENARIOS) {
     failures.push({ scenario: scenario.name, error: message });
   }
 }
+
+// An interrupted run reports nothing (a partial table would overwrite latest.json): the signal
+// handler exits once its cleanup is done.
+if (interrupted) await new Promise(() => undefined);
 
 const loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
 const targets = evaluateTargets(targetsFor(rows), rows);

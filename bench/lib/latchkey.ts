@@ -83,12 +83,13 @@ export async function createLatchkey(options: { embedded: boolean; logDir: strin
     ...options.env,
   };
   let server: ChildServer | undefined;
+  let disposed: Promise<void> | undefined;
 
   async function open(): Promise<Database> {
     return database ? openPostgres(database.url, 4) : openEmbeddedOwner(dataDir, 1);
   }
 
-  return {
+  const target: LatchkeyTarget = {
     env,
     issuer,
     port,
@@ -112,12 +113,26 @@ export async function createLatchkey(options: { embedded: boolean; logDir: strin
       });
       return server;
     },
-    async dispose() {
-      await server?.stop();
-      await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+    dispose() {
+      disposed ??= (async () => {
+        live.delete(target);
+        await server?.stop();
+        await database?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      })();
+      return disposed;
     },
   };
+  live.add(target);
+  return target;
+}
+
+/** Installations not yet disposed of, for an interrupted run. */
+const live = new Set<LatchkeyTarget>();
+
+/** Stops every Latchkey still running and removes its database and DATA_DIR. */
+export async function disposeAll(): Promise<void> {
+  await Promise.all([...live].map((target) => target.dispose()));
 }
 
 export interface SeededClient {

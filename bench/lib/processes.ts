@@ -79,6 +79,16 @@ export async function startChild(options: {
     closeSync(out);
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    running.delete(stop);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  running.add(stop);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -89,6 +99,7 @@ export async function startChild(options: {
       // not listening yet
     }
     if (Date.now() > deadline) {
+      running.delete(stop);
       child.kill('SIGKILL');
       throw new Error(`${entry} did not become ready; see ${logFile}`);
     }
@@ -98,15 +109,16 @@ export async function startChild(options: {
     url,
     pid: child.pid as number,
     logFile,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
+    stop,
   };
+}
+
+/** Stops of the children still running, for an interrupted run. */
+const running = new Set<() => Promise<void>>();
+
+/** Stops every child this process started and has not stopped yet. */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
 }
 
 /** pid and every descendant (workers, if the server forks any), from /proc. */
