@@ -188,7 +188,7 @@ export function createUsageService({ db, orgs }: { db: Knex; orgs: OrgsService }
           .whereNull('deleted_at')
           .first('id', 'name', 'last_used_at')) as { id: string; name: string; last_used_at: Date | null } | undefined)
       : undefined;
-    if (!row) throw AppError.notFound('restricted access token');
+    if (!row) throw AppError.notFound('restricted token');
     return row;
   }
 
