@@ -123,6 +123,13 @@ export function createMetrics({ knex, verifier, limiter, clientCache }: MetricsD
       next();
     },
     tokenIssued: () => tokensIssued.inc(),
+    /** A token request refused ahead of Express (server/http/front-door.ts), counted as Express would. */
+    refusedEarly(seconds: number) {
+      const labels = { route: '/oauth/token', method: 'POST', status: '429' };
+      requests.inc(labels);
+      duration.observe(labels, seconds);
+      authFailures.inc({ endpoint: 'token', reason: 'too_many_failures' });
+    },
   };
 }
 

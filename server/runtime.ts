@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
+import { createFrontDoor } from './http/front-door.js';
 import { createClientCache, type ClientCache } from './clients/client-cache.js';
 import type { Knex } from 'knex';
 import { createAuthService } from './auth/auth.service.js';
@@ -132,7 +133,10 @@ export async function startServer(
   });
   const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage });
   const maintenance = startMaintenance(db.knex, config, logger);
-  const server = http.createServer(app);
+  const frontDoor = createFrontDoor({ verifier, limiter, usage, metrics, socketIsClient: config.trustProxy === false });
+  const server = http.createServer((req, res) => {
+    if (!frontDoor(req, res)) app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

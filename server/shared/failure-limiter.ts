@@ -15,6 +15,9 @@ export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds
   const perCredential = counters.limiter({ keyPrefix: 'auth-credential', points: maxPerCredential, durationSeconds: windowSeconds });
   const perIp = counters.limiter({ keyPrefix: 'auth-ip', points: maxPerIp, durationSeconds: windowSeconds });
   let rejections = 0;
+  // Blocks this process has seen, until when (ms): lets a flood be refused without any await.
+  const seenBlocks = new Map<string, number>();
+  const MAX_SEEN_BLOCKS = 10_000;
 
   return {
     /** Seconds to wait when the credential or the IP is blocked, else 0. */
@@ -25,7 +28,25 @@ export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds
         .map((result) => Math.ceil((result?.msBeforeNext ?? 0) / 1000));
       if (waits.length === 0) return 0;
       rejections += 1;
-      return Math.max(1, ...waits);
+      const wait = Math.max(1, ...waits);
+      if (seenBlocks.size >= MAX_SEEN_BLOCKS) seenBlocks.clear();
+      seenBlocks.set(credential, Date.now() + wait * 1000);
+      return wait;
+    },
+    /**
+     * Seconds left of a block of this credential that this process has already seen, without
+     * asking the counters (0 when none is known; the counters remain the authority).
+     */
+    knownBlockSeconds(credential: string): number {
+      const until = seenBlocks.get(credential);
+      if (until === undefined) return 0;
+      const left = until - Date.now();
+      if (left <= 0) {
+        seenBlocks.delete(credential);
+        return 0;
+      }
+      rejections += 1;
+      return Math.ceil(left / 1000);
     },
     async recordFailure(credential: string, ip: string | undefined): Promise<void> {
       await Promise.all([perCredential.penalty(credential, 1), ip ? perIp.penalty(ip, 1) : Promise.resolve()]);

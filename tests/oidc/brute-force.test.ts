@@ -31,6 +31,17 @@ describe('brute-force protection at the token endpoint', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(compare).not.toHaveBeenCalled();
+    // Once the block is known, the next attempts are answered ahead of Express: the same answer.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const again = await postToken(server.url, grant, wrong);
+      expect([again.status, again.body]).toEqual([429, tooMany]);
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(again.headers.get('cache-control')).toBe('no-store');
+      expect(again.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    await server.flushUsage();
+    const buckets = await server.db.knex('usage_buckets').where({ credential_id: client.client_id, endpoint: 'token' }).orderBy('outcome');
+    expect(buckets.map((row) => [row.outcome, Number(row.requests)])).toEqual([['invalid_client', 3], ['success', 1], ['too_many_failures', 3]]);
 
     const served = await postToken(server.url, grant, real);
     expect(served.status).toBe(200);
