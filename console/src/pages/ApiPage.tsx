@@ -46,11 +46,13 @@ export function ApiPage({ membership, abilities }: { membership: Membership; abi
     void load();
   }, [load]);
 
-  const changed = (message: string, newSecret?: SecretToShow) => {
+  /** After a change: the secret (if any) at once; the success alert together with the fresh tables. */
+  const changed = async (message: string, newSecret?: SecretToShow) => {
     setPanel(null);
-    setNotice({ kind: 'success', text: message });
+    setNotice(null);
     if (newSecret) setSecret(newSecret);
-    void load();
+    await load();
+    setNotice({ kind: 'success', text: message });
   };
 
   const postman = async () => {
@@ -142,11 +144,11 @@ export function ApiPage({ membership, abilities }: { membership: Membership; abi
               catalog={data.catalog}
               canWrite={abilities.writeClients}
               onClose={() => setPanel(null)}
-              onChanged={changed}
+              onChanged={(message, newSecret) => void changed(message, newSecret)}
             />
           )}
           {(panel?.kind === 'new-token' || token) && (
-            <TokenPanel orgId={orgId} token={token ?? null} catalog={data.catalog} canWrite={abilities.writeTokens} onClose={() => setPanel(null)} onChanged={changed} />
+            <TokenPanel orgId={orgId} token={token ?? null} catalog={data.catalog} canWrite={abilities.writeTokens} onClose={() => setPanel(null)} onChanged={(message, newSecret) => void changed(message, newSecret)} />
           )}
           {revoking && (
             <RevokeAllModal
@@ -154,8 +156,7 @@ export function ApiPage({ membership, abilities }: { membership: Membership; abi
               onClose={() => setRevoking(false)}
               onDone={(message) => {
                 setRevoking(false);
-                setNotice({ kind: 'success', text: message });
-                void load();
+                void changed(message);
               }}
             />
           )}

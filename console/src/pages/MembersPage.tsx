@@ -41,8 +41,8 @@ export function MembersPage({ orgId, currentUserId, onMembershipChanged }: { org
     setMembers((current) => current?.map((m) => (m.user_id === member.user_id ? { ...m, ...change } : m)) ?? current);
     try {
       const updated = await api.updateMember(orgId, member.user_id, change);
-      setNotice({ kind: 'success', text: `${updated.email} is now ${updated.role}${updated.can_manage_credentials ? ' and can manage credentials' : ''}.` });
       await load();
+      setNotice({ kind: 'success', text: `${updated.email} is now ${updated.role}${updated.can_manage_credentials ? ' and can manage credentials' : ''}.` });
       if (member.user_id === currentUserId) await onMembershipChanged();
     } catch (error) {
       await load();
