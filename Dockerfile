@@ -14,20 +14,23 @@
 ARG NODE_IMAGE=node:22-bookworm-slim
 
 # Production dependencies only. bcrypt ships prebuilt binaries, so no compiler is needed.
+# --ignore-scripts: the package's prepare script builds the web console, done in the build stage.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
-# Compiles the TypeScript sources to dist/ (dist/server, dist/config, dist/migrations).
+# Compiles the TypeScript sources to dist/ (dist/server, dist/config, dist/migrations) and builds
+# the web console into console/dist.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY config ./config
 COPY migrations ./migrations
 COPY server ./server
+COPY console ./console
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -38,6 +41,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The web console, served at /console (CONSOLE_DIR).
+COPY --from=build /app/console/dist ./console/dist
 COPY bin ./bin
 # Read at run time relative to the directory holding package.json (CATALOG_FILE).
 COPY config/catalog.json ./config/catalog.json

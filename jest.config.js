@@ -2,7 +2,7 @@
 // ts-jest without type information (isolatedModules): `npm test` runs `tsc --noEmit` first.
 export default {
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
+  roots: ['<rootDir>/tests', '<rootDir>/console/tests'],
   testMatch: ['**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {

@@ -243,6 +243,11 @@ export const settings = {
     default: 'config/catalog.json',
     description: 'API resources and scope catalog (relative paths from the project root)',
   },
+  CONSOLE_DIR: {
+    schema: z.string().trim().min(1),
+    default: 'console/dist',
+    description: 'the built web console served at /console (relative paths from the project root)',
+  },
 } as const;
 
 type Settings = typeof settings;
@@ -284,6 +289,7 @@ export interface Config {
   defaultMaxApiClients: number;
   defaultMaxRestrictedTokens: number;
   catalogFile: string;
+  consoleDir: string;
 }
 
 export class ConfigError extends Error {
@@ -357,5 +363,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultMaxApiClients: values.DEFAULT_MAX_API_CLIENTS,
     defaultMaxRestrictedTokens: values.DEFAULT_MAX_RESTRICTED_TOKENS,
     catalogFile: path.resolve(projectRoot, values.CATALOG_FILE),
+    consoleDir: path.resolve(projectRoot, values.CONSOLE_DIR),
   };
 }

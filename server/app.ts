@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import type { Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import type { AuthService } from './auth/auth.service.js';
+import { CONSOLE_PATH, createConsoleRouter } from './console/console.routes.js';
 import { isReady, type Database } from './db/database.js';
 import { createV1Router, MAX_JSON_BODY_BYTES } from './http/v1.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
@@ -187,6 +188,8 @@ export function createApp(deps: AppDeps) {
   app.post(INTROSPECTION_PATH, usage.track('introspection'));
   app.use(resourceEndpoints);
   app.use('/v1', createV1Router({ config, catalog, services, auth, verifier }));
+  app.get('/', (_req, res) => res.redirect(302, `${CONSOLE_PATH}/`));
+  app.use(CONSOLE_PATH, createConsoleRouter(config.consoleDir));
 
   app.use((_req, _res, next) => next(new AppError(404, 'not_found', 'no such endpoint')));
 

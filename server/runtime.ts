@@ -7,6 +7,7 @@ import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
 import { createFrontDoor } from './http/front-door.js';
 import { createClientCache, type ClientCache } from './clients/client-cache.js';
+import { CONSOLE_NOT_BUILT, CONSOLE_PATH, consoleIsBuilt } from './console/console.routes.js';
 import type { Knex } from 'knex';
 import { createAuthService } from './auth/auth.service.js';
 import { createMetrics } from './metrics.js';
@@ -144,6 +145,8 @@ export async function startServer(
   const { port } = server.address() as AddressInfo;
 
   logger.info({ issuer: config.issuer, port, database: db.description, pid: process.pid }, 'Latchkey is listening');
+  if (consoleIsBuilt(config.consoleDir)) logger.info({ url: `${config.issuer}${CONSOLE_PATH}/` }, 'web console');
+  else logger.warn({ consoleDir: config.consoleDir }, CONSOLE_NOT_BUILT);
   if ((await services.orgs.count()) === 0) {
     logger.info(
       {

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       defaultMaxApiClients: 3,
       defaultMaxRestrictedTokens: 3,
       catalogFile: path.join(projectRoot, 'config/catalog.json'),
+      consoleDir: path.join(projectRoot, 'console/dist'),
     });
   });
 
