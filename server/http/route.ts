@@ -155,3 +155,20 @@ export function mountRoutes(router: Router, routes: AnyRoute[], deps: MountDeps)
     router[definition.method](definition.path, handler);
   }
 }
+
+/**
+ * Streams CSV lines as an attachment. The first line is read before any header is sent, so that
+ * a 404 or 400 thrown by the generator still becomes a JSON error.
+ */
+export async function sendCsv(res: Response, filename: string, lines: AsyncGenerator<string>): Promise<undefined> {
+  const first = await lines.next();
+  res.status(200).set({
+    'Content-Type': 'text/csv; charset=utf-8',
+    'Content-Disposition': `attachment; filename="${filename}"`,
+    'Cache-Control': 'no-store',
+  });
+  if (!first.done) res.write(first.value);
+  for await (const line of lines) res.write(line);
+  res.end();
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiLogEntrySchema, credentialUsageSchema, organizationUsageSchema } from '../http/schemas.js';
-import { route } from '../http/route.js';
+import { route, sendCsv } from '../http/route.js';
 import type { Services } from '../services.js';
 import { apiLogQuerySchema } from './api-logs.service.js';
 import { usageQuerySchema } from './usage.service.js';
@@ -37,17 +37,7 @@ export function usageRoutes(services: Services) {
       alsoProduces: ['text/csv'],
       handler: async ({ params, query, res }) => {
         if (query.format !== 'csv') return apiLogs.page(params.org, query);
-        const lines = apiLogs.csv(params.org, query);
-        const first = await lines.next(); // a 404 or 400 surfaces before any header is sent
-        res.status(200).set({
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': `attachment; filename="api-logs-${params.org}.csv"`,
-          'Cache-Control': 'no-store',
-        });
-        if (!first.done) res.write(first.value);
-        for await (const line of lines) res.write(line);
-        res.end();
-        return undefined;
+        return sendCsv(res, `api-logs-${params.org}.csv`, apiLogs.csv(params.org, query));
       },
     }),
   ];
