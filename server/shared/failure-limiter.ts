@@ -15,6 +15,8 @@ export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds
   const perCredential = counters.limiter({ keyPrefix: 'auth-credential', points: maxPerCredential, durationSeconds: windowSeconds });
   const perIp = counters.limiter({ keyPrefix: 'auth-ip', points: maxPerIp, durationSeconds: windowSeconds });
   let rejections = 0;
+  // Secret checks that need bcrypt, one at a time per client_id (see checkClientSecret).
+  const queues = new Map<string, Promise<unknown>>();
   // Blocks this process has seen, until when (ms): lets a flood be refused without any await.
   const seenBlocks = new Map<string, number>();
   const MAX_SEEN_BLOCKS = 10_000;
@@ -52,6 +54,16 @@ export function createFailureLimiter({ maxPerCredential, maxPerIp, windowSeconds
       await Promise.all([perCredential.penalty(credential, 1), ip ? perIp.penalty(ip, 1) : Promise.resolve()]);
     },
     stats: () => ({ rejections }),
+    /** Runs `work` after every earlier queued work for `key` has finished. */
+    async oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+      const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+      queues.set(key, run);
+      try {
+        return await run;
+      } finally {
+        if (queues.get(key) === run) queues.delete(key);
+      }
+    },
   };
 }
 
@@ -82,12 +94,17 @@ export async function checkClientSecret(
   const { verifier, limiter } = deps;
   const warm = hashes.find((hash) => verifier.isRemembered(clientId, hash, presented));
   if (warm) return verifier.verify(clientId, warm, presented);
-  const wait = await limiter.retryAfterSeconds(clientId, ip);
-  if (wait > 0) throw new TooManyFailedAttempts(wait);
-  for (const hash of hashes) if (await verifier.verify(clientId, hash, presented)) return true;
-  // A secret rotated a moment ago elsewhere: the stored hashes may be newer than the cached ones.
-  const fresh = (await freshHashes?.())?.filter((hash) => !hashes.includes(hash)) ?? [];
-  for (const hash of fresh) if (await verifier.verify(clientId, hash, presented)) return true;
-  await limiter.recordFailure(clientId, ip);
-  return false;
+  // Unverified attempts for one client_id take turns: a burst of wrong secrets then spends at most
+  // the threshold's worth of bcrypt, one at a time, before the block refuses the rest; run side by
+  // side, each would pass the threshold check before any had failed.
+  return limiter.oneAtATime(clientId, async () => {
+    const wait = await limiter.retryAfterSeconds(clientId, ip);
+    if (wait > 0) throw new TooManyFailedAttempts(wait);
+    for (const hash of hashes) if (await verifier.verify(clientId, hash, presented)) return true;
+    // A secret rotated a moment ago elsewhere: the stored hashes may be newer than the cached ones.
+    const fresh = (await freshHashes?.())?.filter((hash) => !hashes.includes(hash)) ?? [];
+    for (const hash of fresh) if (await verifier.verify(clientId, hash, presented)) return true;
+    await limiter.recordFailure(clientId, ip);
+    return false;
+  });
 }

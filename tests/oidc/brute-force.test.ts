@@ -53,6 +53,18 @@ describe('brute-force protection at the token endpoint', () => {
     expect(viaBody.status).toBe(429);
   });
 
+  it('lets a burst of concurrent wrong secrets spend only the threshold\'s worth of bcrypt', async () => {
+    const client = await server.createClient();
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const wrong = { authorization: basic(client.client_id, 'lks_burst') };
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => postToken(server.url, grant, wrong)))).map((response) => response.status);
+    // Checked one at a time: three fail (the threshold), every later one meets the block.
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+    expect(compare).toHaveBeenCalledTimes(3);
+    compare.mockRestore();
+  });
+
   it('leaves other clients alone', async () => {
     const other = await server.createClient();
     expect((await postToken(server.url, grant, { authorization: basic(other.client_id, other.client_secret) })).status).toBe(200);
