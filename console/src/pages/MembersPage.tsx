@@ -58,6 +58,9 @@ export function MembersPage({ orgId, currentUserId, onMembershipChanged }: { org
     setRemoveError(null);
     try {
       await api.removeMember(orgId, removing.user_id);
+      // Gone from the table in the same render that says so.
+      const removedId = removing.user_id;
+      setMembers((current) => current?.filter((m) => m.user_id !== removedId) ?? current);
       setNotice({ kind: 'success', text: `${removing.email} was removed from the organization.` });
       const self = removing.user_id === currentUserId;
       setRemoving(null);
