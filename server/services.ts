@@ -21,24 +21,26 @@ import { createUsageService } from './usage/usage.service.js';
 export function createServices(config: Config, catalog: Catalog, db: Database, logger: Logger) {
   const knex = db.knex;
   const orgs = createOrgsService(knex, config);
+  const clients = createClientsService({
+    db: knex,
+    orgs,
+    catalog,
+    bcryptCost: config.bcryptCost,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMaxPerMinute: config.rateLimitMaxPerMinute,
+  });
+  const restrictedTokens = createRestrictedTokensService({ db: knex, orgs, catalog });
   return {
     db: knex,
     orgs,
     resourceServers: createResourceServersService({ db: knex, bcryptCost: config.bcryptCost }),
-    clients: createClientsService({
-      db: knex,
-      orgs,
-      catalog,
-      bcryptCost: config.bcryptCost,
-      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-      rateLimitPerMinute: config.rateLimitPerMinute,
-      rateLimitMaxPerMinute: config.rateLimitMaxPerMinute,
-    }),
+    clients,
     clientsRepository: createClientsRepository(knex),
-    restrictedTokens: createRestrictedTokensService({ db: knex, orgs, catalog }),
+    restrictedTokens,
     members: createMembersService({ db: knex, orgs, bcryptCost: config.bcryptCost }),
     audit: createAuditService({ db: knex, orgs }),
-    usage: createUsageService({ db: knex, orgs }),
+    usage: createUsageService({ db: knex, orgs, clients, restrictedTokens }),
     apiLogs: createApiLogsService({ db: knex, orgs }),
     revokeAll: createRevokeAll({ db: knex, orgs, accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
     keys: createKeysService({

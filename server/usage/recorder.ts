@@ -46,10 +46,6 @@ export function attribute(req: IncomingMessage, attribution: Attribution): void 
   attributions.set(req, attribution);
 }
 
-export function attributionOf(req: IncomingMessage): Attribution | undefined {
-  return attributions.get(req);
-}
-
 interface Bucket {
   orgId: string | undefined;
   credentialType: CredentialType;

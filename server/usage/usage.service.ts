@@ -3,7 +3,9 @@
 // introspection separately and together.
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { isUuid, type OrgsService } from '../orgs/orgs.service.js';
+import type { ClientsService } from '../clients/clients.service.js';
+import type { OrgsService } from '../orgs/orgs.service.js';
+import type { RestrictedTokensService } from '../restricted-tokens/restricted-tokens.service.js';
 import { AppError } from '../shared/errors.js';
 import { instant, isoDateTime } from '../shared/query.js';
 import { addInto, emptyHistogram, HISTOGRAM_SLOTS, percentile } from './histogram.js';
@@ -123,7 +125,15 @@ interface CredentialRow {
   requests: string | number;
 }
 
-export function createUsageService({ db, orgs }: { db: Knex; orgs: OrgsService }) {
+/** The credentials' own services: their lookups (by id or client_id, not deleted, 404) are the usage routes' too. */
+interface UsageDeps {
+  db: Knex;
+  orgs: OrgsService;
+  clients: Pick<ClientsService, 'get'>;
+  restrictedTokens: Pick<RestrictedTokensService, 'get'>;
+}
+
+export function createUsageService({ db, orgs, clients, restrictedTokens }: UsageDeps) {
   /** One point per step of the range (zeros where nothing happened), and their totals. */
   async function series(orgId: string, credentialId: string | undefined, range: Range) {
     const query = db('usage_buckets as b')
@@ -169,56 +179,21 @@ export function createUsageService({ db, orgs }: { db: Knex; orgs: OrgsService }
     };
   }
 
-  async function clientCredential(orgId: string, id: string) {
-    await orgs.require(orgId);
-    const column = isUuid(id) ? 'id' : 'client_id';
-    const row = (await db('api_clients')
-      .where({ org_id: orgId, [column]: id })
-      .whereNull('deleted_at')
-      .first('id', 'client_id', 'name', 'last_used_at')) as { id: string; client_id: string; name: string; last_used_at: Date | null } | undefined;
-    if (!row) throw AppError.notFound('API client');
-    return row;
-  }
-
-  async function tokenCredential(orgId: string, id: string) {
-    await orgs.require(orgId);
-    const row = isUuid(id)
-      ? ((await db('restricted_tokens')
-          .where({ org_id: orgId, id })
-          .whereNull('deleted_at')
-          .first('id', 'name', 'last_used_at')) as { id: string; name: string; last_used_at: Date | null } | undefined)
-      : undefined;
-    if (!row) throw AppError.notFound('restricted token');
-    return row;
-  }
-
   return {
     async forClient(orgId: string, id: string, query: UsageQuery) {
       const range = rangeOf(query);
-      const client = await clientCredential(orgId, id);
+      const client = await clients.get(orgId, id);
       return {
-        credential: {
-          type: 'api_client' as const,
-          id: client.id,
-          client_id: client.client_id,
-          name: client.name,
-          last_used_at: client.last_used_at?.toISOString() ?? null,
-        },
+        credential: { type: 'api_client' as const, id: client.id, client_id: client.client_id, name: client.name, last_used_at: client.last_used_at },
         ...(await series(orgId, client.client_id, range)),
       };
     },
 
     async forRestrictedToken(orgId: string, id: string, query: UsageQuery) {
       const range = rangeOf(query);
-      const token = await tokenCredential(orgId, id);
+      const token = await restrictedTokens.get(orgId, id);
       return {
-        credential: {
-          type: 'restricted_token' as const,
-          id: token.id,
-          client_id: null,
-          name: token.name,
-          last_used_at: token.last_used_at?.toISOString() ?? null,
-        },
+        credential: { type: 'restricted_token' as const, id: token.id, client_id: null, name: token.name, last_used_at: token.last_used_at },
         ...(await series(orgId, token.id, range)),
       };
     },

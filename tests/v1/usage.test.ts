@@ -342,7 +342,6 @@ describe('API logs', () => {
     // 1 per second over a 60 s interval: 60 rows; the 5 beyond are counted in usage only.
     for (let i = 0; i < 65; i += 1) expect((await postToken(server.url, grant, auth)).status).toBe(200);
     await server.flushUsage();
-    expect(await server.db.knex('api_logs').where({ credential_id: client.client_id }).count({ n: '*' }).first()).toEqual({ n: expect.anything() });
     expect(Number((await server.db.knex('api_logs').where({ credential_id: client.client_id }).count({ n: '*' }).first())?.n)).toBe(60);
     const buckets = await server.db.knex('usage_buckets').where({ credential_id: client.client_id });
     expect(buckets.map((row) => [row.outcome, Number(row.requests)])).toEqual([['success', 65]]);
