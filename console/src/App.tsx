@@ -2,12 +2,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, setSessionEndedHandler } from './api';
 import { abilitiesOf } from './permissions';
-import { hrefOf, useScreen, type Screen } from './router';
+import { hrefOf, NavigateContext, useRoute, type Screen } from './router';
 import type { Session } from './types';
 import { Loading, Notice } from './components/ui';
 import { SignIn } from './pages/SignIn';
 import { ApiPage } from './pages/ApiPage';
 import { AuditPage } from './pages/AuditPage';
+import { UsagePage } from './pages/UsagePage';
 import { MembersPage } from './pages/MembersPage';
 import { DocsPage } from './pages/DocsPage';
 
@@ -19,7 +20,9 @@ const ORG_KEY = 'latchkey.console.org';
 const SIGNED_IN_KEY = 'latchkey.console.signed-in';
 
 export function App() {
-  const [screen, go] = useScreen();
+  const [route, navigate] = useRoute();
+  const { screen } = route;
+  const go = (target: Screen) => navigate(hrefOf(target));
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [orgId, setOrgId] = useState<string | null>(() => window.localStorage.getItem(ORG_KEY));
@@ -57,6 +60,8 @@ export function App() {
   const selectOrg = (id: string) => {
     window.localStorage.setItem(ORG_KEY, id);
     setOrgId(id);
+    // A credential's usage page belongs to the organization it was opened in.
+    if (route.credential) navigate(hrefOf('usage'));
   };
 
   if (screen === 'docs') return <DocsPage />;
@@ -99,7 +104,7 @@ export function App() {
     }
   };
   // A screen the role cannot use falls back to the API page.
-  const allowed: Record<Screen, boolean> = { api: true, docs: true, audit: abilities.readAudit, members: abilities.manageMembers };
+  const allowed: Record<Screen, boolean> = { api: true, docs: true, usage: abilities.readOrg, audit: abilities.readAudit, members: abilities.manageMembers };
   const shown: Screen = allowed[screen] ? screen : 'api';
   const nav = (target: Screen, label: string) =>
     allowed[target] && (
@@ -117,51 +122,56 @@ export function App() {
     );
 
   return (
-    <div className="shell">
-      <header className="topbar">
-        <a className="brand" href={hrefOf('api')} onClick={(event) => { event.preventDefault(); go('api'); }}>
-          Latchkey
-        </a>
-        <nav aria-label="Main" className="nav">
-          {nav('api', 'API')}
-          {nav('audit', 'Audit log')}
-          {nav('members', 'Members')}
-        </nav>
-        <div className="account">
-          {session.memberships.length > 1 ? (
-            <label className="org-switcher">
-              <span className="visually-hidden">Organization</span>
-              <select value={membership?.org_id ?? ''} onChange={(event) => selectOrg(event.target.value)} aria-label="Organization">
-                {session.memberships.map((m) => (
-                  <option key={m.org_id} value={m.org_id}>
-                    {m.org_name}
-                  </option>
-                ))}
-              </select>
-            </label>
+    <NavigateContext.Provider value={navigate}>
+      <div className="shell">
+        <header className="topbar">
+          <a className="brand" href={hrefOf('api')} onClick={(event) => { event.preventDefault(); go('api'); }}>
+            Latchkey
+          </a>
+          <nav aria-label="Main" className="nav">
+            {nav('api', 'API')}
+            {nav('usage', 'Usage')}
+            {nav('audit', 'Audit log')}
+            {nav('members', 'Members')}
+          </nav>
+          <div className="account">
+            {session.memberships.length > 1 ? (
+              <label className="org-switcher">
+                <span className="visually-hidden">Organization</span>
+                <select value={membership?.org_id ?? ''} onChange={(event) => selectOrg(event.target.value)} aria-label="Organization">
+                  {session.memberships.map((m) => (
+                    <option key={m.org_id} value={m.org_id}>
+                      {m.org_name}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ) : (
+              membership && <span className="org-name">{membership.org_name}</span>
+            )}
+            <span className="user" title={membership ? `${membership.role}${membership.can_manage_credentials ? ', can manage credentials' : ''}` : undefined}>
+              {session.user.email}
+              {membership && <span className="role-badge">{membership.role}</span>}
+            </span>
+            <button type="button" className="button secondary small" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main className="content" id="main">
+          {!membership ? (
+            <Notice kind="info">You are not a member of any organization yet. Ask an administrator to add you.</Notice>
+          ) : shown === 'api' ? (
+            <ApiPage key={membership.org_id} membership={membership} abilities={abilities} />
+          ) : shown === 'usage' ? (
+            <UsagePage key={membership.org_id} orgId={membership.org_id} abilities={abilities} credential={route.credential} />
+          ) : shown === 'audit' ? (
+            <AuditPage key={membership.org_id} orgId={membership.org_id} />
           ) : (
-            membership && <span className="org-name">{membership.org_name}</span>
+            <MembersPage key={membership.org_id} orgId={membership.org_id} currentUserId={session.user.id} onMembershipChanged={loadSession} />
           )}
-          <span className="user" title={membership ? `${membership.role}${membership.can_manage_credentials ? ', can manage credentials' : ''}` : undefined}>
-            {session.user.email}
-            {membership && <span className="role-badge">{membership.role}</span>}
-          </span>
-          <button type="button" className="button secondary small" onClick={() => void signOut()}>
-            Sign out
-          </button>
-        </div>
-      </header>
-      <main className="content" id="main">
-        {!membership ? (
-          <Notice kind="info">You are not a member of any organization yet. Ask an administrator to add you.</Notice>
-        ) : shown === 'api' ? (
-          <ApiPage key={membership.org_id} membership={membership} abilities={abilities} />
-        ) : shown === 'audit' ? (
-          <AuditPage key={membership.org_id} orgId={membership.org_id} />
-        ) : (
-          <MembersPage key={membership.org_id} orgId={membership.org_id} currentUserId={session.user.id} onMembershipChanged={loadSession} />
-        )}
-      </main>
-    </div>
+        </main>
+      </div>
+    </NavigateContext.Provider>
   );
 }

@@ -4,11 +4,16 @@ import type { OpenApiDocument } from './openapi';
 import type {
   ApiClient,
   ApiClientWithSecret,
+  ApiLogPage,
   AuditPage,
   Catalog,
+  CredentialType,
+  CredentialUsage,
+  Granularity,
   Member,
   MemberWithPassword,
   Organization,
+  OrganizationUsage,
   RestrictedToken,
   RestrictedTokenWithToken,
   RotatedApiClient,
@@ -85,6 +90,19 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 const org = (orgId: string) => `/orgs/${encodeURIComponent(orgId)}`;
 
+/** A CSV export is a plain link: the browser downloads it with the session cookie. */
+function csvUrl(path: string, query: URLSearchParams): string {
+  const csv = new URLSearchParams(query);
+  csv.delete('cursor');
+  csv.delete('limit');
+  csv.set('format', 'csv');
+  return `/v1${path}?${csv.toString()}`;
+}
+
+/** Where a credential's usage is read: the credential kinds have their own routes and permissions. */
+const credentialPath = (orgId: string, type: CredentialType, id: string) =>
+  `${org(orgId)}/${type === 'api_client' ? 'clients' : 'restricted-tokens'}/${encodeURIComponent(id)}`;
+
 export const api = {
   async me(): Promise<Session> {
     const session = await request<Session>('GET', '/me');
@@ -132,14 +150,14 @@ export const api = {
   removeMember: (orgId: string, userId: string) => request<unknown>('DELETE', `${org(orgId)}/members/${encodeURIComponent(userId)}`),
 
   auditEvents: (orgId: string, query: URLSearchParams) => request<AuditPage>('GET', `${org(orgId)}/audit-events?${query.toString()}`),
-  /** The CSV export is a plain link: the browser downloads it with the session cookie. */
-  auditCsvUrl: (orgId: string, query: URLSearchParams) => {
-    const csv = new URLSearchParams(query);
-    csv.delete('cursor');
-    csv.delete('limit');
-    csv.set('format', 'csv');
-    return `/v1${org(orgId)}/audit-events?${csv.toString()}`;
-  },
+  auditCsvUrl: (orgId: string, query: URLSearchParams) => csvUrl(`${org(orgId)}/audit-events`, query),
+
+  /** The server's default range: the last 24 hours by hour, or the last 30 UTC days by day. */
+  organizationUsage: (orgId: string, granularity: Granularity) => request<OrganizationUsage>('GET', `${org(orgId)}/usage?granularity=${granularity}`),
+  credentialUsage: (orgId: string, type: CredentialType, id: string, granularity: Granularity) =>
+    request<CredentialUsage>('GET', `${credentialPath(orgId, type, id)}/usage?granularity=${granularity}`),
+  apiLogs: (orgId: string, query: URLSearchParams) => request<ApiLogPage>('GET', `${org(orgId)}/api-logs?${query.toString()}`),
+  apiLogsCsvUrl: (orgId: string, query: URLSearchParams) => csvUrl(`${org(orgId)}/api-logs`, query),
 
   openApi: () => request<OpenApiDocument>('GET', '/openapi.json'),
 };

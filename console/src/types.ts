@@ -105,3 +105,78 @@ export interface AuditPage {
   events: AuditEvent[];
   next_cursor: string | null;
 }
+
+export type CredentialType = 'api_client' | 'restricted_token';
+export type Granularity = 'hour' | 'day';
+
+/** Requests, successes and failures of one period, as every usage answer gives them. */
+export interface UsageFigures {
+  requests: number;
+  successes: number;
+  failures: number;
+  failures_by_reason: Record<string, number>;
+  /** Estimated from a latency histogram; null without requests. */
+  latency_ms: { p50: number | null; p95: number | null };
+}
+
+export interface UsageTotals extends UsageFigures {
+  endpoints: { token: UsageFigures; introspection: UsageFigures };
+}
+
+export interface UsagePoint extends UsageTotals {
+  /** The bucket's first instant: an hour, or a UTC day. */
+  start: string;
+}
+
+interface UsageSeries {
+  granularity: Granularity;
+  from: string;
+  /** Exclusive. */
+  to: string;
+  totals: UsageTotals;
+  /** One point per hour or UTC day of the range, zeros included. */
+  series: UsagePoint[];
+}
+
+export interface CredentialUsage extends UsageSeries {
+  credential: { type: CredentialType; id: string; client_id: string | null; name: string; last_used_at: string | null };
+}
+
+export interface CredentialTraffic {
+  type: CredentialType;
+  id: string;
+  client_id: string | null;
+  name: string;
+  deleted: boolean;
+  last_used_at: string | null;
+  requests: number;
+  successes: number;
+  failures: number;
+}
+
+export interface OrganizationUsage extends UsageSeries {
+  org_id: string;
+  /** Each credential with traffic in the range, busiest first. */
+  credentials: CredentialTraffic[];
+}
+
+export type ApiLogEvent = 'token.issued' | 'token.refused' | 'introspection.active' | 'introspection.inactive' | 'introspection.refused';
+
+export interface ApiLogEntry {
+  id: string;
+  at: string;
+  event: ApiLogEvent;
+  credential: { type: CredentialType; id: string | null; client_id: string | null; name: string | null };
+  status: number;
+  /** Why it failed; null when it did what it asked. */
+  reason: string | null;
+  scope: string | null;
+  ip: string | null;
+  request_id: string | null;
+  latency_ms: number;
+}
+
+export interface ApiLogPage {
+  events: ApiLogEntry[];
+  next_cursor: string | null;
+}

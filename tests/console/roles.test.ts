@@ -86,7 +86,7 @@ async function expectReadOnlyPanel(page: Page, row: RegExp, title: string, why: 
 describe('a member without credential rights', () => {
   it('sees the banner and the tables only; slide-overs open read-only with the reason; the API refuses a create', async () => {
     const { ui, page } = await signedIn('member');
-    expect(await offered(page)).toEqual({ nav: ['API'], viewDocs: 0, postman: 0, addNew: 0, dangerZone: 0, tables: 2 });
+    expect(await offered(page)).toEqual({ nav: ['API', 'Usage'], viewDocs: 0, postman: 0, addNew: 0, dangerZone: 0, tables: 2 });
     await page.getByRole('heading', { name: 'Configure your API' }).waitFor();
     await ui.screenshot('20-member-api-page');
     await expectReadOnlyPanel(page, /Warehouse loader/, 'Warehouse loader', WHY_CLIENTS);
@@ -109,7 +109,7 @@ describe('a member without credential rights', () => {
 describe('a member with can_manage_credentials', () => {
   it('may create and edit restricted tokens but only look at API clients', async () => {
     const { ui, page } = await signedIn('member', true);
-    expect(await offered(page)).toEqual({ nav: ['API'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 0, tables: 2 });
+    expect(await offered(page)).toEqual({ nav: ['API', 'Usage'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 0, tables: 2 });
 
     await page.getByRole('button', { name: 'Add New' }).click();
     const clientItem = page.getByRole('menuitem', { name: /API Client/ });
@@ -155,7 +155,7 @@ describe('a member with can_manage_credentials', () => {
 describe('a developer', () => {
   it('creates API clients and reads the audit log, without members or revoke-all', async () => {
     const { ui, page } = await signedIn('developer');
-    expect(await offered(page)).toEqual({ nav: ['API', 'Audit log'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 0, tables: 2 });
+    expect(await offered(page)).toEqual({ nav: ['API', 'Usage', 'Audit log'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 0, tables: 2 });
     await page.getByRole('button', { name: 'Add New' }).click();
     expect(await page.getByRole('menuitem', { name: /API Client/ }).getAttribute('aria-disabled')).toBe('false');
     await page.getByRole('menuitem', { name: /API Client/ }).click();
@@ -182,7 +182,7 @@ describe('a developer', () => {
 describe('an admin in two organizations', () => {
   it('has every control, and the organization switcher shows the other organization with the role held there', async () => {
     const { ui, page, user } = await signedIn('admin');
-    expect(await offered(page)).toEqual({ nav: ['API', 'Audit log', 'Members'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 1, tables: 2 });
+    expect(await offered(page)).toEqual({ nav: ['API', 'Usage', 'Audit log', 'Members'], viewDocs: 1, postman: 1, addNew: 1, dangerZone: 1, tables: 2 });
 
     await server.services.members.add(otherOrgId, { email: user.email, role: 'member' }, OPERATOR_CONTEXT);
     await page.reload();
@@ -192,7 +192,7 @@ describe('an admin in two organizations', () => {
     await switcher.selectOption({ label: 'Second Org' });
     await page.getByRole('row', { name: /Second org client/ }).waitFor();
     expect(await page.getByRole('row', { name: /Warehouse loader/ }).count()).toBe(0);
-    expect(await offered(page)).toEqual({ nav: ['API'], viewDocs: 0, postman: 0, addNew: 0, dangerZone: 0, tables: 1 });
+    expect(await offered(page)).toEqual({ nav: ['API', 'Usage'], viewDocs: 0, postman: 0, addNew: 0, dangerZone: 0, tables: 1 });
     await ui.screenshot('22-org-switcher');
     // The choice survives a reload.
     await page.reload();

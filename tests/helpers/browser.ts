@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { projectRoot } from '../../config/index.js';
 import { consoleIsBuilt } from '../../server/console/console.routes.js';
 import type { TestServer } from './server.js';
@@ -37,13 +37,17 @@ export interface ConsolePage {
   close(): Promise<void>;
 }
 
-export async function openConsole(browser: Browser, server: TestServer, options: { width?: number; height?: number } = {}): Promise<ConsolePage> {
+export async function openConsole(
+  browser: Browser,
+  server: TestServer,
+  options: { width?: number; height?: number; timezoneId?: string } = {},
+): Promise<ConsolePage> {
   const context = await browser.newContext({
     baseURL: server.url,
     viewport: { width: options.width ?? 1440, height: options.height ?? 900 },
     acceptDownloads: true,
     locale: 'en-GB',
-    timezoneId: 'UTC',
+    timezoneId: options.timezoneId ?? 'UTC',
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await context.newPage();
@@ -63,9 +67,19 @@ export async function openConsole(browser: Browser, server: TestServer, options:
     }
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // A request still in flight when the test loads another address is cancelled by the browser; that
+  // is the test moving on, not a fault of the page. Each request remembers which document sent it.
+  let documents = 0;
+  const sentFrom = new WeakMap<Request, number>();
+  page.on('request', (request) => {
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame()) documents += 1;
+    sentFrom.set(request, documents);
+  });
   page.on('requestfailed', (request) => {
+    const aborted = request.failure()?.errorText === 'net::ERR_ABORTED';
     // A download the test does not read may be aborted by the browser: not a problem of the page.
-    if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.url().includes('format=csv')) return;
+    if (aborted && request.url().includes('format=csv')) return;
+    if (aborted && !request.isNavigationRequest() && sentFrom.get(request) !== documents) return;
     problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`);
   });
   mkdirSync(ARTIFACTS, { recursive: true });

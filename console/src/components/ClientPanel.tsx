@@ -1,12 +1,13 @@
 // The API client slide-over: create (name, description, origins, scopes, expiry), or view and
-// edit an existing one (update, rotate secret, disable, delete).
+// edit an existing one (update, rotate secret, disable, delete) and see its usage.
 import { cloneElement, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
 import { formatDate, masked, toLocalInput } from '../format';
-import { WHY } from '../permissions';
+import { WHY, type Abilities } from '../permissions';
 import type { ApiClient, Catalog } from '../types';
 import { checkDescription, checkName, expiryOf, listProblem, originProblem, splitList } from '../validation';
 import { ConfirmModal, SlideOver } from './overlays';
+import { CredentialUsageSection } from './UsageReport';
 import { ScopePicker } from './ScopePicker';
 import type { SecretToShow } from './SecretModal';
 import { CopyButton, Disabled, Field, Notice, Pills, StatusPill } from './ui';
@@ -41,6 +42,7 @@ export function ClientPanel(props: {
   client: ApiClient | null;
   catalog: Catalog;
   canWrite: boolean;
+  abilities: Abilities;
   onClose: () => void;
   onChanged: (message: string, secret?: SecretToShow) => void;
 }) {
@@ -231,6 +233,13 @@ export function ClientPanel(props: {
               {formatDate(client.created_at)} by {client.created_by.name}
             </dd>
           </dl>
+
+          <CredentialUsageSection
+            orgId={props.orgId}
+            credential={{ type: 'api_client', id: client.id }}
+            allowed={props.abilities.readClients}
+            withApiLogs={props.abilities.readAudit}
+          />
 
           <section className="panel-section" aria-labelledby="rotate-heading">
             <h3 id="rotate-heading">Rotate secret</h3>

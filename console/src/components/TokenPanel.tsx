@@ -1,13 +1,14 @@
 // The restricted access token slide-over: create (name, IPs, restricted scopes, expiry), or view
-// and edit an existing one (update name and IPs, delete).
+// and edit an existing one (update name and IPs, delete) and see its usage.
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
 import { formatDate, masked, toLocalInput } from '../format';
-import { WHY } from '../permissions';
+import { WHY, type Abilities } from '../permissions';
 import type { Catalog, RestrictedToken } from '../types';
 import { checkName, expiryOf, ipProblem, listProblem, splitList } from '../validation';
 import { Guarded, useFormErrors } from './ClientPanel';
 import { ConfirmModal, SlideOver } from './overlays';
+import { CredentialUsageSection } from './UsageReport';
 import { ScopePicker } from './ScopePicker';
 import type { SecretToShow } from './SecretModal';
 import { Disabled, Field, Notice, Pills } from './ui';
@@ -20,6 +21,7 @@ export function TokenPanel(props: {
   token: RestrictedToken | null;
   catalog: Catalog;
   canWrite: boolean;
+  abilities: Abilities;
   onClose: () => void;
   onChanged: (message: string, secret?: SecretToShow) => void;
 }) {
@@ -166,6 +168,12 @@ export function TokenPanel(props: {
               {formatDate(token.created_at)} by {token.created_by.name}
             </dd>
           </dl>
+          <CredentialUsageSection
+            orgId={props.orgId}
+            credential={{ type: 'restricted_token', id: token.id }}
+            allowed={props.abilities.readTokens}
+            withApiLogs={props.abilities.readAudit}
+          />
           <section className="panel-section danger-section" aria-labelledby="token-delete-heading">
             <h3 id="token-delete-heading">Delete</h3>
             <p className="hint">The token stops working at once. A lost token cannot be shown again: delete it and create a new one.</p>

@@ -1,5 +1,6 @@
-// Small building blocks shared by the pages: labelled fields, pills, copy buttons, notices.
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+// Small building blocks shared by the pages: labelled fields, pills, copy buttons, notices, links.
+import { useContext, useEffect, useId, useRef, useState, type AnchorHTMLAttributes, type ReactNode } from 'react';
+import { NavigateContext } from '../router';
 
 export function Field(props: {
   label: string;
@@ -99,5 +100,22 @@ export function Loading({ what }: { what: string }) {
     <p className="loading" role="status">
       <span className="spinner" aria-hidden="true" /> Loading {what}…
     </p>
+  );
+}
+
+/** A link to another screen of the console: a real href (new tab, copy link), followed without a reload. */
+export function AppLink({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  const navigate = useContext(NavigateContext);
+  return (
+    <a
+      href={href}
+      {...rest}
+      onClick={(event) => {
+        onClick?.(event);
+        if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+        event.preventDefault();
+        navigate(href);
+      }}
+    />
   );
 }

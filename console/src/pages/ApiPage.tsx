@@ -143,12 +143,21 @@ export function ApiPage({ membership, abilities }: { membership: Membership; abi
               client={client ?? null}
               catalog={data.catalog}
               canWrite={abilities.writeClients}
+              abilities={abilities}
               onClose={() => setPanel(null)}
               onChanged={(message, newSecret) => void changed(message, newSecret)}
             />
           )}
           {(panel?.kind === 'new-token' || token) && (
-            <TokenPanel orgId={orgId} token={token ?? null} catalog={data.catalog} canWrite={abilities.writeTokens} onClose={() => setPanel(null)} onChanged={(message, newSecret) => void changed(message, newSecret)} />
+            <TokenPanel
+              orgId={orgId}
+              token={token ?? null}
+              catalog={data.catalog}
+              canWrite={abilities.writeTokens}
+              abilities={abilities}
+              onClose={() => setPanel(null)}
+              onChanged={(message, newSecret) => void changed(message, newSecret)}
+            />
           )}
           {revoking && (
             <RevokeAllModal
@@ -163,7 +172,6 @@ export function ApiPage({ membership, abilities }: { membership: Membership; abi
         </>
       )}
       {secret && <SecretModal secret={secret} onClose={() => setSecret(null)} />}
-      {/* Usage charts per credential and for the organization plug in here once the usage API exists. */}
     </div>
   );
 }

@@ -1,0 +1,245 @@
+// The API logs: each token request and introspection, newest first, with filters (time range,
+// event, status, credential), pages of 25 and the CSV export of everything that matches. For the
+// whole organization, or for one credential.
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { api, ApiError } from '../api';
+import { formatInstant } from '../format';
+import { usageHrefOf, type CredentialRef } from '../router';
+import type { ApiLogEntry, ApiLogEvent, ApiLogPage } from '../types';
+import { AppLink, Field, Loading, Notice } from './ui';
+
+export const API_LOG_EVENTS: readonly ApiLogEvent[] = ['token.issued', 'token.refused', 'introspection.active', 'introspection.inactive', 'introspection.refused'];
+const PAGE_SIZE = 25;
+
+interface Filters {
+  from: string;
+  to: string;
+  event: string;
+  status: string;
+  credential: string;
+}
+const EMPTY: Filters = { from: '', to: '', event: '', status: '', credential: '' };
+
+function queryOf(filters: Filters, credential: CredentialRef | undefined): URLSearchParams {
+  const query = new URLSearchParams();
+  if (filters.from) query.set('from', new Date(filters.from).toISOString());
+  if (filters.to) query.set('to', new Date(filters.to).toISOString());
+  if (filters.event) query.set('event', filters.event);
+  if (filters.status.trim()) query.set('status', filters.status.replace(/\s+/g, ''));
+  // An API client's id names it as well as its client_id does.
+  const about = credential?.id ?? filters.credential;
+  if (about) query.set('credential', about);
+  return query;
+}
+
+interface Option {
+  value: string;
+  label: string;
+}
+
+export function ApiLogs({ orgId, credential }: { orgId: string; credential?: CredentialRef }) {
+  const headingId = useId();
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [applied, setApplied] = useState<Filters>(EMPTY);
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const [page, setPage] = useState<ApiLogPage | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
+  const [credentials, setCredentials] = useState<Option[]>([]);
+
+  useEffect(() => {
+    if (credential) return;
+    void Promise.allSettled([api.clients(orgId), api.tokens(orgId)]).then(([clients, tokens]) => {
+      setCredentials([
+        ...(clients.status === 'fulfilled' ? clients.value.map((c) => ({ value: c.id, label: `${c.name} (API client)` })) : []),
+        ...(tokens.status === 'fulfilled' ? tokens.value.map((t) => ({ value: t.id, label: `${t.name} (restricted token)` })) : []),
+      ]);
+    });
+  }, [orgId, credential]);
+
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const query = queryOf(applied, credential);
+      query.set('limit', String(PAGE_SIZE));
+      if (cursor) query.set('cursor', cursor);
+      setPage(await api.apiLogs(orgId, query));
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? { field: failure.field, text: failure.description } : { field: null, text: String(failure) });
+      setPage(null);
+    } finally {
+      setLoading(false);
+    }
+  }, [orgId, applied, cursor, credential]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    if (draft.from && draft.to && new Date(draft.from) >= new Date(draft.to)) {
+      setError({ field: 'from', text: 'from: must be before to' });
+      return;
+    }
+    setApplied(draft);
+    setCursors([null]);
+  };
+  const reset = () => {
+    setDraft(EMPTY);
+    setApplied(EMPTY);
+    setCursors([null]);
+  };
+  const set = (key: keyof Filters) => (event: { target: { value: string } }) => setDraft({ ...draft, [key]: event.target.value });
+  const fieldError = (field: string) => (error && error.field === field ? error.text : null);
+  const fieldErrors = ['from', 'to', 'status'];
+
+  return (
+    <section className="api-logs" aria-labelledby={headingId}>
+      <div className="usage-header">
+        <h2 id={headingId}>API logs</h2>
+        <a className="button secondary small" href={api.apiLogsCsvUrl(orgId, queryOf(applied, credential))} download>
+          Download CSV
+        </a>
+      </div>
+      <p className="muted">
+        Each token request and introspection{credential ? ' of this credential' : ''}, newest first, with its outcome, IP address and request id (to find it in
+        the server log). Entries are kept for 30 days unless the operator set otherwise; a credential flooding the server is counted in full above but logged
+        only up to a rate.
+      </p>
+      <form className="filters" onSubmit={apply} aria-label="Filter the API logs">
+        <Field label="From" error={fieldError('from')}>
+          {({ id, describedBy }) => <input id={id} type="datetime-local" value={draft.from} onChange={set('from')} aria-describedby={describedBy} />}
+        </Field>
+        <Field label="To" error={fieldError('to')}>
+          {({ id, describedBy }) => <input id={id} type="datetime-local" value={draft.to} onChange={set('to')} aria-describedby={describedBy} />}
+        </Field>
+        <Field label="Event">
+          {({ id }) => (
+            <select id={id} value={draft.event} onChange={set('event')}>
+              <option value="">Any event</option>
+              {API_LOG_EVENTS.map((event) => (
+                <option key={event} value={event}>
+                  {event}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Status" hint="Codes or classes: 401, 429 or 4xx" error={fieldError('status')}>
+          {({ id, describedBy, invalid }) => (
+            <input id={id} value={draft.status} onChange={set('status')} aria-describedby={describedBy} aria-invalid={invalid} placeholder="Any" />
+          )}
+        </Field>
+        {!credential && (
+          <Field label="Credential">
+            {({ id }) => (
+              <select id={id} value={draft.credential} onChange={set('credential')}>
+                <option value="">Any</option>
+                {credentials.map((o) => (
+                  <option key={o.value} value={o.value}>
+                    {o.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
+        <div className="filter-buttons">
+          <button type="submit" className="button primary">
+            Apply filters
+          </button>
+          <button type="button" className="button secondary" onClick={reset}>
+            Reset
+          </button>
+        </div>
+      </form>
+      {error && !fieldErrors.includes(error.field ?? '') && (
+        <Notice kind="error">
+          Could not load the API logs: {error.text}{' '}
+          <button type="button" className="link-button" onClick={() => void load()}>
+            Try again
+          </button>
+        </Notice>
+      )}
+      {loading && !page ? (
+        <Loading what="API logs" />
+      ) : page && page.events.length === 0 ? (
+        <div className="empty">
+          <p>No API log entries match these filters.</p>
+        </div>
+      ) : page ? (
+        <>
+          <div className="table-scroll" aria-busy={loading}>
+            <table className="data-table compact" aria-label="API log entries">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Event</th>
+                  {!credential && <th scope="col">Credential</th>}
+                  <th scope="col">Status</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">IP</th>
+                  <th scope="col">Latency</th>
+                  <th scope="col">Request id</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.events.map((entry) => (
+                  <LogRow key={entry.id} entry={entry} showCredential={!credential} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pager" aria-label="API log pages">
+            <button type="button" className="button secondary" disabled={cursors.length === 1 || loading} onClick={() => setCursors(cursors.slice(0, -1))}>
+              ← Newer
+            </button>
+            <span>Page {cursors.length}</span>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={!page.next_cursor || loading}
+              onClick={() => page.next_cursor && setCursors([...cursors, page.next_cursor])}
+            >
+              Older →
+            </button>
+          </nav>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function LogRow({ entry, showCredential }: { entry: ApiLogEntry; showCredential: boolean }) {
+  const { credential } = entry;
+  const kind = credential.type === 'api_client' ? 'API client' : 'restricted token';
+  const name = credential.name ?? credential.client_id ?? credential.id ?? 'unknown';
+  return (
+    <tr>
+      <td>
+        <time dateTime={entry.at}>{formatInstant(entry.at)}</time>
+      </td>
+      <td>
+        <code>{entry.event}</code>
+      </td>
+      {showCredential && (
+        <td>
+          {credential.id ? <AppLink href={usageHrefOf({ type: credential.type, id: credential.id })}>{name}</AppLink> : name}{' '}
+          <span className="muted">({kind})</span>
+        </td>
+      )}
+      <td className={entry.reason ? 'status-error' : 'status-ok'}>{entry.status}</td>
+      <td>{entry.reason ? <code>{entry.reason}</code> : '—'}</td>
+      <td>{entry.scope ?? '—'}</td>
+      <td>{entry.ip ?? '—'}</td>
+      <td>{entry.latency_ms} ms</td>
+      <td className="request-id" title={entry.request_id ?? undefined}>
+        {entry.request_id ? <code>{entry.request_id}</code> : '—'}
+      </td>
+    </tr>
+  );
+}
