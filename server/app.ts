@@ -1,8 +1,6 @@
 // createApp builds the Express application and never listens: main.ts and the tests both use it.
-import { randomUUID } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import type { AuthService } from './auth/auth.service.js';
@@ -11,14 +9,15 @@ import { isReady, type Database } from './db/database.js';
 import { createV1Router, MAX_JSON_BODY_BYTES } from './http/v1.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import { ROUTES } from './oidc/provider.js';
-import { INTROSPECTION_PATH, parseBasic, REVOCATION_PATH } from './resource-servers/endpoints.js';
+import { INTROSPECTION_PATH, REVOCATION_PATH } from './resource-servers/endpoints.js';
 import type { Services } from './services.js';
 import type { Metrics } from './metrics.js';
-import type { FailureLimiter } from './shared/failure-limiter.js';
 import { safeEqual, type SecretVerifier } from './shared/secrets.js';
 import { AppError } from './shared/errors.js';
-import { redactUrl, type Logger } from './shared/logger.js';
-import { attribute, type UsageRecorder } from './usage/recorder.js';
+import type { Logger } from './shared/logger.js';
+import type { Envelope } from './http/envelope.js';
+import type { TokenChecks } from './http/token-route.js';
+import type { UsageRecorder } from './usage/recorder.js';
 
 export interface AppDeps {
   config: Config;
@@ -29,30 +28,11 @@ export interface AppDeps {
   services: Services;
   auth: AuthService;
   verifier: SecretVerifier;
-  limiter: FailureLimiter;
   resourceEndpoints: Router;
   metrics: Metrics;
   usage: UsageRecorder;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** A client-credentials request is a few hundred bytes; anything near this is not one. */
-const MAX_TOKEN_REQUEST_BYTES = 16 * 1024;
-
-/** Refuses a declared body over `limit` before anything reads it. */
-function limitBody(limit: number): RequestHandler {
-  return (req, res, next) => {
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (length > limit) {
-      res.status(413).set('Connection', 'close').json({
-        error: 'invalid_request',
-        error_description: `the request body must not exceed ${limit} bytes`,
-      });
-      return;
-    }
-    next();
-  };
+  envelope: Envelope;
+  tokenChecks: TokenChecks;
 }
 
 /** RFC 8414 authorization server metadata. */
@@ -93,36 +73,18 @@ function toAppError(error: unknown): AppError {
 }
 
 export function createApp(deps: AppDeps) {
-  const { config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage } = deps;
+  const { config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics, usage, envelope, tokenChecks } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
-      serializers: {
-        req: (req: { id: string; method: string; url: string; raw?: Request }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactUrl(req.url),
-          // The client address as TRUST_PROXY allows it to be read (X-Forwarded-For only from trusted proxies).
-          ip: req.raw?.ip,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use((req, res, next) => {
+    // The route a request matched, for the metrics: set by the router, never the raw URL.
+    envelope(req, res, () => (req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched'));
+    next();
+  });
   app.use(helmet());
-  app.use(metrics.middleware);
 
   // Prometheus exposition, behind METRICS_TOKEN (absent: no /metrics at all).
   if (config.metricsToken) {
@@ -152,31 +114,16 @@ export function createApp(deps: AppDeps) {
 
   // Only the endpoints Latchkey offers reach oidc-provider; it parses its own bodies.
   const toProvider = (req: Request, res: Response) => provider.handle(req, res);
-  // A client_id or IP past its failure threshold is refused here, before the client lookup and
-  // oidc-provider, unless the Basic secret is one that verified recently (the real client).
-  const refuseBlockedEarly: RequestHandler = async (req, res, next) => {
-    if (!req.headers.authorization?.startsWith('Basic ')) return next();
-    let clientId: string;
-    let secret: string;
-    try {
-      ({ clientId, secret } = parseBasic(req.headers.authorization));
-    } catch {
-      return next(); // oidc-provider answers the malformed header
-    }
-    if (verifier.recentlyVerified(clientId, secret)) return next();
-    const wait = await limiter.retryAfterSeconds(clientId, req.ip);
-    if (wait === 0) return next();
-    // Counted against the client_id it names (dropped at flush if no such client exists).
-    if (clientId.length <= 200) {
-      attribute(req, { credentialType: 'api_client', credentialId: clientId, orgId: undefined, reason: 'too_many_failures' });
-    }
-    res.status(429).set({ 'Retry-After': String(wait), 'Cache-Control': 'no-store' }).json({
-      error: 'too_many_requests',
-      error_description: `too many failed client authentications: retry after ${wait} seconds`,
-    });
-  };
   app.get(ROUTES.jwks, toProvider);
-  app.post(ROUTES.token, usage.track('token'), limitBody(MAX_TOKEN_REQUEST_BYTES), refuseBlockedEarly, toProvider);
+  // Only spellings of the path that Express routes here and the token route does not take
+  // (server/http/token-route.ts) come this way; the same checks run.
+  app.post(
+    ROUTES.token,
+    usage.track('token'),
+    (req, res, next) => (tokenChecks.refuseLargeBody(req, res) ? undefined : next()),
+    async (req, res, next) => ((await tokenChecks.refuseBlocked(req, res)) ? undefined : next()),
+    toProvider,
+  );
   app.options(ROUTES.token, toProvider);
   app.all(ROUTES.token, (_req, res) => {
     res.set('Allow', 'POST, OPTIONS').status(405).json({
@@ -195,7 +142,7 @@ export function createApp(deps: AppDeps) {
 
   const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) req.log.error({ err: error }, 'request failed');
+    if (appError.status >= 500) logger.error({ err: error, req: { id: (req as { id?: string }).id } }, 'request failed');
     res.status(appError.status).set(appError.headers).set('Cache-Control', 'no-store').json(appError.toJSON());
   };
   app.use(errorHandler);

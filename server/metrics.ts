@@ -1,6 +1,5 @@
 // Prometheus metrics (prom-client) in a registry of this app's own: no module-level state, so two
 // servers in one process keep separate counts.
-import type { NextFunction, Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FailureLimiter } from './shared/failure-limiter.js';
@@ -100,35 +99,44 @@ export function createMetrics({ knex, verifier, limiter, clientCache }: MetricsD
     },
   });
 
-  /** Names the route a request matched (never the raw URL: ids would explode the label set). */
-  function routeOf(req: Request): string {
-    if (req.route?.path) return `${req.baseUrl}${String(req.route.path)}`;
-    return 'unmatched';
+  // Label sets are few (routes × methods × statuses): their children are kept, so that counting a
+  // request does not hash its labels again.
+  const children = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<string> }>();
+  function childrenOf(route: string, method: string, status: number) {
+    const key = `${route} ${method} ${status}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { route, method, status: String(status) };
+      child = { requests: requests.labels(labels), duration: duration.labels(labels) };
+      if (children.size < 10_000) children.set(key, child);
+    }
+    return child;
+  }
+  const AUTHENTICATING = new Map([
+    ['/oauth/token', 'token'],
+    ['/oauth/introspect', 'introspect'],
+    ['/oauth/revoke', 'revoke'],
+  ]);
+
+  /** Counts a finished request: `route` is the route it matched (never the raw URL), `path` its path. */
+  function requestFinished(route: string, method: string, path: string, status: number, seconds: number) {
+    const child = childrenOf(route, method, status);
+    child.requests.inc();
+    child.duration.observe(seconds);
+    const endpoint = AUTHENTICATING.get(path);
+    if (endpoint) {
+      if (status === 401) authFailures.inc({ endpoint, reason: 'invalid_client' });
+      if (status === 429) authFailures.inc({ endpoint, reason: 'too_many_failures' });
+    }
   }
 
   return {
     registry,
-    middleware(req: Request, res: Response, next: NextFunction) {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const labels = { route: routeOf(req), method: req.method, status: String(res.statusCode) };
-        requests.inc(labels);
-        duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-        if (req.path === '/oauth/token' || req.path === '/oauth/introspect' || req.path === '/oauth/revoke') {
-          const endpoint = req.path.slice('/oauth/'.length);
-          if (res.statusCode === 401) authFailures.inc({ endpoint, reason: 'invalid_client' });
-          if (res.statusCode === 429) authFailures.inc({ endpoint, reason: 'too_many_failures' });
-        }
-      });
-      next();
-    },
+    requestFinished,
     tokenIssued: () => tokensIssued.inc(),
     /** A token request refused ahead of Express (server/http/front-door.ts), counted as Express would. */
     refusedEarly(seconds: number) {
-      const labels = { route: '/oauth/token', method: 'POST', status: '429' };
-      requests.inc(labels);
-      duration.observe(labels, seconds);
-      authFailures.inc({ endpoint: 'token', reason: 'too_many_failures' });
+      requestFinished('/oauth/token', 'POST', '/oauth/token', 429, seconds);
     },
   };
 }

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import type { Config } from '../config/index.js';
 import { createApp } from './app.js';
+import { createEnvelope } from './http/envelope.js';
 import { createFrontDoor } from './http/front-door.js';
+import { createTokenRoute, createTokenChecks } from './http/token-route.js';
 import { createClientCache, type ClientCache } from './clients/client-cache.js';
 import { CONSOLE_NOT_BUILT, CONSOLE_PATH, consoleIsBuilt } from './console/console.routes.js';
 import type { Knex } from 'knex';
@@ -132,11 +134,21 @@ export async function startServer(
     clients,
     onUse: (kind, id) => (kind === 'client' ? clientUsed(id) : restrictedTokenUsed(id)),
   });
-  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, limiter, resourceEndpoints, metrics, usage });
+  const envelope = createEnvelope({ logger, metrics });
+  const tokenChecks = createTokenChecks({ verifier, limiter });
+  const app = createApp({ config, catalog, db, logger, provider, services, auth, verifier, resourceEndpoints, metrics, usage, envelope, tokenChecks });
   const maintenance = startMaintenance(db.knex, config, logger);
   const frontDoor = createFrontDoor({ verifier, limiter, usage, metrics, socketIsClient: config.trustProxy === false });
+  const tokenRoute = createTokenRoute({
+    envelope,
+    checks: tokenChecks,
+    usage,
+    provider,
+    trustProxy: app.get('trust proxy fn') as (address: string, hop: number) => boolean,
+    logger,
+  });
   const server = http.createServer((req, res) => {
-    if (!frontDoor(req, res)) app(req, res);
+    if (!frontDoor(req, res) && !tokenRoute(req, res)) app(req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

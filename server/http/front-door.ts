@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics.js';
 import { ROUTES } from '../oidc/provider.js';
-import { parseBasic } from '../resource-servers/endpoints.js';
+import { basicCredentialsOf } from '../resource-servers/endpoints.js';
 import type { FailureLimiter } from '../shared/failure-limiter.js';
 import type { SecretVerifier } from '../shared/secrets.js';
 import type { UsageRecorder } from '../usage/recorder.js';
@@ -25,17 +25,11 @@ export interface FrontDoorDeps {
 export function createFrontDoor({ verifier, limiter, usage, metrics, socketIsClient }: FrontDoorDeps) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST' || req.url !== ROUTES.token) return false;
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Basic ')) return false;
-    let clientId: string;
-    let secret: string;
-    try {
-      ({ clientId, secret } = parseBasic(header));
-    } catch {
-      return false;
-    }
+    const credentials = basicCredentialsOf(req);
+    if (!credentials) return false;
+    const { clientId, secret } = credentials;
     const wait = limiter.knownBlockSeconds(clientId);
-    if (wait === 0 || verifier.recentlyVerified(clientId, secret)) return false;
+    if (wait === 0 || verifier.recentlyVerified(clientId, secret, req)) return false;
 
     const started = performance.now();
     const requestId = randomUUID();

@@ -133,6 +133,8 @@ const FEED_PAGE_SIZE = 1000;
 const ALLOWED_HEADER_PARAMETERS = new Set(['alg', 'typ', 'kid']);
 /** Latchkey's kids are JWK thumbprints (base64url); anything else never reaches the key lookup. */
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** Distinct token headers whose verdict is kept (a forger can make many; the issuer uses a few). */
+const MAX_HEADER_VERDICTS = 100;
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Makes a string safe inside a quoted-string of an HTTP header. */
@@ -227,6 +229,8 @@ export function createLatchkeyAuth(options: LatchkeyAuthOptions): LatchkeyAuth {
   let cursor: string | undefined;
   let pollChain: Promise<void> = Promise.resolve();
   let initialSync: Promise<void> | undefined;
+  /** Whether the first read of the revocation feed is over (or there is none): JWTs wait for it. */
+  let synced = true;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
@@ -311,7 +315,12 @@ export function createLatchkeyAuth(options: LatchkeyAuthOptions): LatchkeyAuth {
   if (basicAuth && pollSeconds > 0) {
     // Until the first read completes (or fails), JWTs wait for it: a token revoked before this
     // process started must not slip through its first seconds.
-    initialSync = refreshRevocations().catch(() => undefined);
+    synced = false;
+    initialSync = refreshRevocations()
+      .catch(() => undefined)
+      .finally(() => {
+        synced = true;
+      });
     void initialSync.finally(schedulePoll);
   }
 
@@ -323,7 +332,26 @@ export function createLatchkeyAuth(options: LatchkeyAuthOptions): LatchkeyAuth {
    * a misconfigured issuer, and refusing keeps any other verifier from being talked into trusting
    * an embedded or remote key.
    */
+  const headerVerdicts = new Map<string, true | BearerError>();
   function verifyHeader(token: string) {
+    // Tokens from one issuer share a handful of headers (one per key): the verdict for a header
+    // is kept by its exact encoded bytes, so most tokens skip decoding and checking it again.
+    const encoded = token.slice(0, token.indexOf('.'));
+    const known = headerVerdicts.get(encoded);
+    if (known === true) return;
+    if (known) throw known;
+    let verdict: true | BearerError = true;
+    try {
+      checkHeader(token);
+    } catch (error) {
+      if (!(error instanceof BearerError)) throw error;
+      verdict = error;
+    }
+    if (headerVerdicts.size >= MAX_HEADER_VERDICTS) headerVerdicts.delete(headerVerdicts.keys().next().value as string);
+    headerVerdicts.set(encoded, verdict);
+    if (verdict !== true) throw verdict;
+  }
+  function checkHeader(token: string) {
     let header: Record<string, unknown>;
     try {
       header = decodeProtectedHeader(token) as Record<string, unknown>;
@@ -345,7 +373,7 @@ export function createLatchkeyAuth(options: LatchkeyAuthOptions): LatchkeyAuth {
   async function verifyJwt(token: string): Promise<JwtAuth> {
     if (!JWS_COMPACT.test(token)) throw BearerError.invalidToken('the access token is malformed');
     verifyHeader(token);
-    const keys = await keySet();
+    const keys = jwks ?? (await keySet());
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -368,7 +396,7 @@ export function createLatchkeyAuth(options: LatchkeyAuthOptions): LatchkeyAuth {
     // jose checks iat only with maxTokenAge; a token from the future would dodge not-before revocation.
     if (iat > Date.now() / 1000 + tolerance) throw BearerError.invalidToken('the access token was issued in the future');
     const claims = payload as JwtAuth['claims'];
-    if (initialSync) await initialSync;
+    if (!synced) await initialSync;
     if (isRevoked(claims)) throw BearerError.invalidToken('the access token has been revoked');
     return {
       type: 'jwt',

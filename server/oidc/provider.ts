@@ -42,6 +42,9 @@ export interface ProviderDeps {
   keySet: KeySet;
 }
 
+/** Built oidc-provider clients kept per provider (a few KB each); the oldest built go first. */
+const MAX_BUILT_CLIENTS = 10_000;
+
 /** 429 in RFC 6749 §5.2 form, for an authentication refused before its secret was checked. */
 export class TooManyRequests extends errors.OIDCProviderError {
   override error_description: string;
@@ -87,12 +90,15 @@ function defaultResourceFor(catalog: Catalog, clientScopes: Set<string>): string
 
 export function buildProvider({ config, catalog, clients, verifier, limiter, rateLimits, keySet }: ProviderDeps): Provider {
   const rateLimitOf = (client: ProviderClient) => fieldsOf(client).latchkey_rate_limit_per_minute ?? config.rateLimitPerMinute;
+  // Rows being built into clients right now (see Client.find below), so the adapter does not look
+  // them up a second time.
+  const building = new Map<string, AuthenticatingClient>();
   class ClientAdapter {
     constructor(private readonly model: string) {}
 
     async find(id: string) {
       if (this.model !== 'Client' || typeof id !== 'string' || id.length > 200) return undefined;
-      const row = await clients.findAuthenticatable(id);
+      const row = building.get(id) ?? (await clients.findAuthenticatable(id));
       return row ? clientMetadata(row, catalog) : undefined;
     }
 
@@ -219,6 +225,36 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, rat
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy !== false;
 
+  // Built clients by the row they were built from. Left alone, oidc-provider serializes and hashes
+  // a client's metadata on every request to find its built client in an LRU of 100, and builds
+  // it again (a full metadata validation) once more than 100 clients are active. The client cache
+  // hands out the same row object until that client changes, so a different row means a rebuild.
+  const built = new Map<string, { row: AuthenticatingClient; client: ProviderClient }>();
+  const findBuilt = provider.Client.find.bind(provider.Client);
+  provider.Client.find = async (id: string) => {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
+    const row = await clients.findAuthenticatable(id);
+    if (!row) {
+      built.delete(id);
+      return undefined;
+    }
+    const hit = built.get(id);
+    if (hit?.row === row) return hit.client;
+    building.set(id, row);
+    let client: ProviderClient | undefined;
+    try {
+      client = (await findBuilt(id)) as ProviderClient | undefined;
+    } finally {
+      if (building.get(id) === row) building.delete(id);
+    }
+    if (client) {
+      built.delete(id);
+      if (built.size >= MAX_BUILT_CLIENTS) built.delete(built.keys().next().value as string);
+      built.set(id, { row, client });
+    }
+    return client;
+  };
+
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: ProviderClient, presented: string) {
     const hash = this.clientSecret;
     if (!hash) return false;
@@ -234,7 +270,7 @@ export function buildProvider({ config, catalog, clients, verifier, limiter, rat
         const fresh = await clients.reload(this.clientId);
         return fresh ? acceptedSecretHashes(fresh) : undefined;
       };
-      authenticated = await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip, freshHashes);
+      authenticated = await checkClientSecret({ verifier, limiter }, this.clientId, hashes, presented, ip, freshHashes, ctx?.req);
     } catch (error) {
       if (!(error instanceof TooManyFailedAttempts)) throw error;
       ctx?.set('Retry-After', String(error.retryAfterSeconds));

@@ -1,6 +1,7 @@
 // Introspection (RFC 7662) and revocation (RFC 7009). oidc-provider's own endpoints do not handle
 // JWT access tokens (they are never stored) and let any client introspect any token; these do
 // both, for JWTs and for restricted access tokens.
+import type { IncomingMessage } from 'node:http';
 import express, { type Request, type Response, type Router } from 'express';
 import ipaddr from 'ipaddr.js';
 import type { Knex } from 'knex';
@@ -89,6 +90,29 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   }
 }
 
+const basicOfRequest = new WeakMap<IncomingMessage, { clientId: string; secret: string } | null>();
+
+/**
+ * A request's HTTP Basic client credentials, or null when it has none or they are malformed (the
+ * endpoint itself then answers the header). Parsed once per request: the front door and the
+ * token route's early refusal both ask.
+ */
+export function basicCredentialsOf(req: IncomingMessage): { clientId: string; secret: string } | null {
+  const known = basicOfRequest.get(req);
+  if (known !== undefined) return known;
+  const header = req.headers.authorization;
+  let credentials: { clientId: string; secret: string } | null = null;
+  if (header?.startsWith('Basic ')) {
+    try {
+      credentials = parseBasic(header);
+    } catch {
+      credentials = null;
+    }
+  }
+  basicOfRequest.set(req, credentials);
+  return credentials;
+}
+
 /** Whether an address falls inside a canonical allow-list of addresses and CIDRs. */
 export function ipAllowed(address: string, allowList: string[]): boolean {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -143,7 +167,7 @@ export function createResourceEndpoints(deps: ResourceEndpointsDeps): Router {
     if (!clientId || !secret) throw invalidClient(basic);
     const check = async (hashes: string[], freshHashes?: () => Promise<string[] | undefined>) => {
       try {
-        return await checkClientSecret({ verifier, limiter }, clientId as string, hashes, secret as string, req.ip, freshHashes);
+        return await checkClientSecret({ verifier, limiter }, clientId as string, hashes, secret as string, req.ip, freshHashes, req);
       } catch (error) {
         if (error instanceof TooManyFailedAttempts) throw new OAuthError(429, 'too_many_requests', error.message, false, error.retryAfterSeconds);
         throw error;

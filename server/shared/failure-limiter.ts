@@ -90,10 +90,11 @@ export async function checkClientSecret(
   ip: string | undefined,
   /** The credential's hashes as stored now, when `hashes` came from a cache that may lag. */
   freshHashes?: () => Promise<string[] | undefined>,
+  /** The HTTP request being authenticated (the secret is digested once per request). */
+  request?: object,
 ): Promise<boolean> {
   const { verifier, limiter } = deps;
-  const warm = hashes.find((hash) => verifier.isRemembered(clientId, hash, presented));
-  if (warm) return verifier.verify(clientId, warm, presented);
+  if (verifier.rememberedHash(clientId, hashes, presented, request) !== undefined) return true;
   // Unverified attempts for one client_id take turns: a burst of wrong secrets then spends at most
   // the threshold's worth of bcrypt, one at a time, before the block refuses the rest; run side by
   // side, each would pass the threshold check before any had failed.

@@ -1,6 +1,6 @@
 // Secrets have one door: generating, hashing, comparing and remembering verified client secrets
 // happens here and nowhere else.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 
 const CLIENT_ID_PREFIX = 'lkc_';
@@ -77,12 +77,25 @@ export interface SecretVerifierOptions {
  */
 export function createSecretVerifier(options: SecretVerifierOptions) {
   const { cacheSeconds, maxEntries = 10_000, now = Date.now } = options;
-  const hmacKey = randomBytes(32);
+  const hmacKey = createSecretKey(randomBytes(32));
   const verified = new Map<string, VerifiedEntry>();
   let hits = 0;
   let misses = 0;
 
   const digestOf = (secret: string) => createHmac('sha256', hmacKey).update(secret).digest();
+
+  // A request checks its secret twice (the early refusal, then oidc-provider's client
+  // authentication): the digest is computed once per request and kept with it, never the secret
+  // beyond the request's life.
+  const digestsByRequest = new WeakMap<object, { presented: string; digest: Buffer }>();
+  const digestFor = (presented: string, request: object | undefined): Buffer => {
+    if (!request) return digestOf(presented);
+    const known = digestsByRequest.get(request);
+    if (known?.presented === presented) return known.digest;
+    const digest = digestOf(presented);
+    digestsByRequest.set(request, { presented, digest });
+    return digest;
+  };
 
   // Keyed by client and stored hash: during a rotation grace period both secrets can be warm.
   const keyOf = (clientId: string, hash: string) => `${clientId}\u0000${hash}`;
@@ -121,16 +134,24 @@ export function createSecretVerifier(options: SecretVerifierOptions) {
   return {
     /**
      * True when this secret verified for this client recently, against whichever hash: a cheap
-     * pre-check only (the hash it must match is checked later, with isRemembered or bcrypt).
+     * pre-check only (the hash it must match is checked later, with rememberedHash or bcrypt).
+     * `request`: the HTTP request the check is for, so that its secret is digested once.
      */
-    recentlyVerified(clientId: string, presented: string): boolean {
+    recentlyVerified(clientId: string, presented: string, request?: object): boolean {
       const entry = latestByClient.get(clientId);
-      return entry !== undefined && usable(presented) && entry.expiresAt > now() && timingSafeEqual(entry.digest, digestOf(presented));
+      return entry !== undefined && usable(presented) && entry.expiresAt > now() && timingSafeEqual(entry.digest, digestFor(presented, request));
     },
 
-    /** True when this exact secret verified against this hash recently: no bcrypt needed. */
-    isRemembered(clientId: string, hash: string, presented: string): boolean {
-      return usable(presented) && remembered(clientId, hash, digestOf(presented));
+    /**
+     * The hash among `hashes` that this exact secret verified against recently (no bcrypt needed),
+     * counted as a hit; undefined when none. `request` as for recentlyVerified.
+     */
+    rememberedHash(clientId: string, hashes: readonly string[], presented: string, request?: object): string | undefined {
+      if (!usable(presented)) return undefined;
+      const digest = digestFor(presented, request);
+      const hash = hashes.find((candidate) => remembered(clientId, candidate, digest));
+      if (hash !== undefined) hits += 1;
+      return hash;
     },
 
     async verify(clientId: string, hash: string, presented: string): Promise<boolean> {

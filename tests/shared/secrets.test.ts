@@ -69,6 +69,40 @@ describe('createSecretVerifier', () => {
     expect(verifier.stats()).toEqual({ hits: 0, misses: 2, size: 0, bcryptChecks: 2 });
   });
 
+  it('names the remembered hash among a client\'s accepted ones, counting a hit, and none for anything else', async () => {
+    const verifier = createSecretVerifier({ cacheSeconds: 60, now: clock });
+    const previous = await hashSecret(generateClientSecret(), 4);
+    expect(verifier.rememberedHash('c6', [hash, previous], secret)).toBeUndefined();
+    expect(await verifier.verify('c6', hash, secret)).toBe(true);
+    expect(verifier.rememberedHash('c6', [previous, hash], secret)).toBe(hash);
+    expect(verifier.rememberedHash('c6', [previous], secret)).toBeUndefined();
+    expect(verifier.rememberedHash('c7', [hash], secret)).toBeUndefined();
+    expect(verifier.rememberedHash('c6', [hash], generateClientSecret())).toBeUndefined();
+    expect(verifier.rememberedHash('c6', [hash], '')).toBeUndefined();
+    expect(verifier.stats()).toEqual({ hits: 1, misses: 1, size: 1, bcryptChecks: 1 });
+    now += 61_000;
+    expect(verifier.rememberedHash('c6', [hash], secret)).toBeUndefined();
+  });
+
+  it('digests a request\'s secret once, never reusing it for another secret or another verifier', async () => {
+    const verifier = createSecretVerifier({ cacheSeconds: 60, now: clock });
+    const other = createSecretVerifier({ cacheSeconds: 60, now: clock });
+    expect(await verifier.verify('c8', hash, secret)).toBe(true);
+    expect(await other.verify('c8', hash, secret)).toBe(true);
+    const request = {};
+    expect(verifier.recentlyVerified('c8', secret, request)).toBe(true);
+    expect(verifier.rememberedHash('c8', [hash], secret, request)).toBe(hash);
+    // The same request presenting another secret (a body secret after a Basic one) is checked afresh.
+    const wrong = generateClientSecret();
+    expect(verifier.rememberedHash('c8', [hash], wrong, request)).toBeUndefined();
+    expect(verifier.recentlyVerified('c8', wrong, request)).toBe(false);
+    // Another verifier (another server in this process) has its own key: nothing carries over.
+    const shared = {};
+    expect(verifier.recentlyVerified('c8', wrong, shared)).toBe(false);
+    expect(other.rememberedHash('c8', [hash], secret, shared)).toBe(hash);
+    expect(verifier.rememberedHash('c8', [hash], secret, shared)).toBe(hash);
+  });
+
   it('keeps at most maxEntries records', async () => {
     const verifier = createSecretVerifier({ cacheSeconds: 60, maxEntries: 2, now: clock });
     for (const id of ['a', 'b', 'c']) await verifier.verify(id, hash, secret);
