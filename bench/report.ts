@@ -10,7 +10,7 @@ import { formatTable, type ResultRow, type TargetResult } from './lib/stats.js';
 interface Results {
   startedAt: string;
   finishedAt: string;
-  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[]; commit: string };
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; os: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[]; commit: string; es256SignaturesPerSecond?: number };
   options: { runs: number; seconds: number; quick: boolean; workers?: number; source?: boolean };
   command?: string;
   rows: ResultRow[];
@@ -22,7 +22,7 @@ const results = JSON.parse(readFileSync(file, 'utf8')) as Results;
 const { machine, options } = results;
 const lines = [
   `- Command: \`${results.command ?? 'npm run bench'}\` (${options.runs} runs of ${options.seconds} s per variant, medians${options.quick ? ', --quick' : ''}), commit ${machine.commit}, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC.`,
-  `- Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.os}; load generator on the same host.`,
+  `- Machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}, ${machine.os}${machine.es256SignaturesPerSecond ? `; ${machine.es256SignaturesPerSecond.toLocaleString('en-US')} ES256 signatures/s one at a time (jose)` : ''}; load generator on the same host.`,
   `- Load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' / ')}, at end ${machine.loadAverageAtEnd.join(' / ')}.`,
   '',
   formatTable(results.rows, results.targets),

@@ -20,8 +20,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { generateKeyPair, SignJWT } from 'jose';
 import { projectRoot } from '../config/index.js';
 import type { BenchOptions, Scenario, ScenarioContext } from './lib/context.js';
+import { startBaseline, type BaselineServer } from './lib/baseline-server.js';
 import { ADMIN_DATABASE_URL, disposeAll } from './lib/latchkey.js';
 import { COMPILED_DIR, profileInto, runFromSource, stopAllChildren } from './lib/processes.js';
 import { evaluateTargets, formatTable, medianOf, type ResultRow } from './lib/stats.js';
@@ -90,7 +92,12 @@ const options: BenchOptions = {
 
 const started = new Date();
 const log = (message: string) => process.stderr.write(`${message}\n`);
-const context: ScenarioContext = { options, log };
+let baselineServer: Promise<BaselineServer> | undefined;
+const context: ScenarioContext = {
+  options,
+  log,
+  baseline: () => (baselineServer ??= startBaseline(options.logDir)),
+};
 
 function machine() {
   const cpus = os.cpus();
@@ -111,6 +118,23 @@ function machine() {
   };
 }
 
+/**
+ * A yardstick for comparing machines: ES256 JWTs signed one after the other with jose for a
+ * second (every token request ends in one such signature).
+ */
+async function signaturesPerSecond(): Promise<number> {
+  const { privateKey } = await generateKeyPair('ES256');
+  const sign = () => new SignJWT({ sub: 'yardstick' }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).sign(privateKey);
+  for (let i = 0; i < 200; i++) await sign();
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < 1000) {
+    await sign();
+    count++;
+  }
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
 runFromSource(values.source);
 if (values.profile) {
   // Profiling slows the servers: the figures of such a run are not comparable with others.
@@ -128,7 +152,7 @@ if (!values.source) {
   });
 }
 
-const host = machine();
+const host = { ...machine(), es256SignaturesPerSecond: await signaturesPerSecond() };
 log(`latchkey bench: ${options.runs} run(s) of ${options.seconds} s per variant${quick ? ' (quick)' : ''}; logs in ${options.logDir}; PostgreSQL ${new URL(ADMIN_DATABASE_URL).host}`);
 
 // Ctrl-C (or SIGTERM): stop the servers and drop the databases before leaving; a second one quits.
@@ -161,6 +185,8 @@ for (const scenario of SCENARIOS) {
   }
 }
 
+await (await baselineServer?.catch(() => undefined))?.stop();
+
 // An interrupted run reports nothing (a partial table would overwrite latest.json): the signal
 // handler exits once its cleanup is done.
 if (interrupted) await new Promise(() => undefined);
@@ -169,7 +195,7 @@ const loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 1
 const targets = evaluateTargets(targetsFor(rows), rows);
 const table = formatTable(rows, targets);
 const header = [
-  `Machine: ${host.cores} × ${host.cpu}, ${host.memoryGb} GB, Node ${host.node}, ${host.os}; load average at start ${host.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}; commit ${host.commit}`,
+  `Machine: ${host.cores} × ${host.cpu}, ${host.memoryGb} GB, Node ${host.node}, ${host.os}; ${host.es256SignaturesPerSecond.toLocaleString('en-US')} ES256 signatures/s one at a time (jose); load average at start ${host.loadAverageAtStart.join(' ')}, at end ${loadAverageAtEnd.join(' ')}; commit ${host.commit}`,
   `Medians of ${options.runs} run(s) of ${options.seconds} s${quick ? ' (--quick: smaller data sets)' : ''}; servers ${values.source ? 'from TypeScript sources (tsx)' : 'compiled (tsc)'}${values.profile ? ', profiled (--cpu-prof: slower)' : ''}; load generator (autocannon) on the same host; ${started.toISOString()}.`,
 ];
 const notes = rows.filter((row) => row.note).map((row) => `- ${row.label}: ${row.note}`);

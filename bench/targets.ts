@@ -8,8 +8,9 @@ function compare(row: string, reference: string, description: string, pick: (m: 
   return {
     row,
     description,
-    check(get) {
-      const [mine, theirs] = [get(row), get(reference)];
+    check(get, referenceOf) {
+      // The row's interleaved reference runs when it has them (they name the same reference).
+      const [mine, theirs] = [get(row), referenceOf(row) ?? get(reference)];
       if (!mine || !theirs) return undefined;
       const value = ratio(pick(mine), pick(theirs));
       return { measured: formatRatio(value), met: meets(value) };

@@ -1,5 +1,6 @@
 // What every scenario receives: the run's options and a way to report progress.
 import type autocannon from 'autocannon';
+import type { BaselineServer } from './baseline-server.js';
 import type { Measurement, ResultRow } from './stats.js';
 import { basic } from './latchkey.js';
 
@@ -25,6 +26,8 @@ export interface BenchOptions {
 export interface ScenarioContext {
   options: BenchOptions;
   log(message: string): void;
+  /** The baseline server of the run, started on first use and shared by every scenario. */
+  baseline(): Promise<BaselineServer>;
 }
 
 export interface Scenario {
@@ -40,11 +43,32 @@ export async function repeat(context: ScenarioContext, label: string, measure: (
   for (let run = 0; run < context.options.runs; run++) {
     const result = await measure(run);
     context.log(
-      `  ${label} run ${run + 1}/${context.options.runs}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, ${result.p95Ms !== undefined ? `p95 ${result.p95Ms.toFixed(1)} ms, ` : ''}p99 ${result.p99Ms.toFixed(1)} ms, ${result.errors} errors, RSS ${Math.round(result.peakRssMb)} MB`,
+      `  ${label} run ${run + 1}/${context.options.runs}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(1)} ms, ${result.p95Ms !== undefined ? `p95 ${result.p95Ms.toFixed(1)} ms, ` : ''}p99 ${result.p99Ms.toFixed(1)} ms, ${result.errors} errors, RSS ${Math.round(result.peakRssMb)} MB${result.cpuMsPerRequest !== undefined ? `, CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req` : ''}`,
     );
     runs.push(result);
   }
   return runs;
+}
+
+/**
+ * Like `repeat`, with a baseline run at the same number of connections right before each run:
+ * `referenceRuns` are those baseline runs, the row's ratios are taken against them.
+ */
+export async function repeatInterleaved(
+  context: ScenarioContext,
+  label: string,
+  connections: number,
+  measure: (run: number) => Promise<Measurement>,
+): Promise<{ runs: Measurement[]; referenceRuns: Measurement[] }> {
+  const baseline = await context.baseline();
+  const referenceRuns: Measurement[] = [];
+  const runs = await repeat(context, label, async (run) => {
+    const reference = await baseline.measure(connections, context.options.seconds, context.options.warmupSeconds);
+    context.log(`  (baseline ${connections}c, interleaved: ${Math.round(reference.requestsPerSecond)} req/s, p99 ${reference.p99Ms.toFixed(1)} ms${reference.cpuMsPerRequest !== undefined ? `, CPU ${reference.cpuMsPerRequest.toFixed(2)} ms/req` : ''})`);
+    referenceRuns.push(reference);
+    return measure(run);
+  });
+  return { runs, referenceRuns };
 }
 
 /** autocannon options for client-credentials token requests with HTTP Basic. */

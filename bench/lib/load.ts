@@ -2,7 +2,7 @@
 // latency (p95) or that call a function in-process.
 import autocannon from 'autocannon';
 import { percentile, type Measurement } from './stats.js';
-import { sampleRss } from './processes.js';
+import { measureCpu, sampleRss } from './processes.js';
 
 export function runAutocannon(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -13,7 +13,9 @@ export function runAutocannon(options: autocannon.Options): Promise<autocannon.R
 /** Runs autocannon against a server process, sampling that process's memory meanwhile. */
 export async function measureHttp(options: autocannon.Options, serverPid: number): Promise<Measurement> {
   const rss = sampleRss(serverPid);
+  const cpu = measureCpu(serverPid);
   const result = await runAutocannon(options);
+  const cpuMs = cpu.stop();
   const peakRssMb = rss.stop();
   const seconds = result.duration > 0 ? result.duration : 1;
   return {
@@ -24,6 +26,7 @@ export async function measureHttp(options: autocannon.Options, serverPid: number
     errors: result.non2xx + result.errors + result.timeouts,
     requests: result.requests.total,
     peakRssMb,
+    ...(result.requests.total > 0 ? { cpuMsPerRequest: cpuMs / result.requests.total } : {}),
   };
 }
 
@@ -38,6 +41,7 @@ export async function measureLoop(
   const latencies: number[] = [];
   let errors = 0;
   const rss = sampleRss(options.pid);
+  const cpu = measureCpu(options.pid);
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
   const max = options.maxOperations ?? Number.POSITIVE_INFINITY;
@@ -58,6 +62,7 @@ export async function measureLoop(
   };
   await Promise.all(Array.from({ length: options.concurrency }, loop));
   const elapsed = (performance.now() - started) / 1000;
+  const cpuMs = cpu.stop();
   return {
     requestsPerSecond: latencies.length / elapsed,
     p50Ms: percentile(latencies, 50),
@@ -66,5 +71,6 @@ export async function measureLoop(
     errors,
     requests: latencies.length,
     peakRssMb: rss.stop(),
+    ...(latencies.length > 0 ? { cpuMsPerRequest: cpuMs / latencies.length } : {}),
   };
 }

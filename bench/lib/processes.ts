@@ -46,12 +46,24 @@ export function profileInto(dir: string | undefined) {
   profileDir = dir;
 }
 
+/**
+ * The node options `npm start` gives the server (its V8 heap settings), read from package.json so
+ * that the suite measures the server as operators run it.
+ */
+export function serverNodeOptions(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const words = (scripts.start ?? '').split(/\s+/);
+  if (words[0] !== 'node') throw new Error('package.json\'s start script no longer starts with node: update serverNodeOptions');
+  return words.slice(1, words.indexOf('--import'));
+}
+
 /** The command line of a TypeScript entry of the project: its compiled .js, or tsx on the source. */
 export function nodeArguments(entry: string): string[] {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const options = entry === 'server/main.ts' ? serverNodeOptions() : [];
   return fromSource
-    ? [...profile, '--import', 'tsx', path.resolve(projectRoot, entry)]
-    : [...profile, path.join(COMPILED_DIR, entry.replace(/\.ts$/, '.js'))];
+    ? [...profile, ...options, '--import', 'tsx', path.resolve(projectRoot, entry)]
+    : [...profile, ...options, path.join(COMPILED_DIR, entry.replace(/\.ts$/, '.js'))];
 }
 
 /**
@@ -147,6 +159,38 @@ function rssMb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, ms; 0 once it has exited. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "pid (comm) ": state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Measures the CPU time `pid` and its descendants spend until stopped, ms. On a machine shared
+ * with the load generator this is steadier than throughput: it is what each request costs the
+ * server, whatever else runs meanwhile.
+ */
+export function measureCpu(pid: number): { stop(): number } {
+  const tree = processTree(pid);
+  const start = new Map(tree.map((member) => [member, cpuMs(member)]));
+  return {
+    stop() {
+      let total = 0;
+      for (const member of processTree(pid)) total += cpuMs(member) - (start.get(member) ?? 0);
+      return total;
+    },
+  };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Measurement {
   requests: number;
   /** Highest resident set size of the measured process (or of any one of its processes), MB. */
   peakRssMb: number;
+  /** CPU time (user + system) the measured server spent per completed request, ms. */
+  cpuMsPerRequest?: number;
 }
 
 /** A scenario variant: every run, plus what it is compared with. */
@@ -24,6 +26,11 @@ export interface ResultRow {
   runs: Measurement[];
   /** Key of the row this one is compared with (the baseline of the same run), if any. */
   reference?: string;
+  /**
+   * Runs of the reference measured interleaved with this row's runs (one right before each):
+   * when present, the row's ratios are taken against their medians instead of the reference row's.
+   */
+  referenceRuns?: Measurement[];
   note?: string;
 }
 
@@ -49,6 +56,7 @@ export function medianOf(runs: Measurement[]): Measurement {
     return values.length > 0 ? median(values) : undefined;
   };
   const p95Ms = of((run) => run.p95Ms);
+  const cpuMsPerRequest = of((run) => run.cpuMsPerRequest);
   return {
     requestsPerSecond: of((run) => run.requestsPerSecond) ?? Number.NaN,
     p50Ms: of((run) => run.p50Ms) ?? Number.NaN,
@@ -57,6 +65,7 @@ export function medianOf(runs: Measurement[]): Measurement {
     errors: runs.reduce((sum, run) => sum + run.errors, 0),
     requests: runs.reduce((sum, run) => sum + run.requests, 0),
     peakRssMb: Math.max(...runs.map((run) => run.peakRssMb)),
+    ...(cpuMsPerRequest !== undefined ? { cpuMsPerRequest } : {}),
   };
 }
 
@@ -69,8 +78,12 @@ export interface Target {
   /** The row the target is shown on. */
   row: string;
   description: string;
-  /** The measured value as text and whether it meets the target; undefined when a row is missing. */
-  check(get: (key: string) => Measurement | undefined): { measured: string; met: boolean } | undefined;
+  /**
+   * The measured value as text and whether it meets the target; undefined when a row is missing.
+   * `referenceOf(key)` is what row `key` is compared with: its interleaved reference runs, else
+   * its reference row.
+   */
+  check(get: (key: string) => Measurement | undefined, referenceOf: (key: string) => Measurement | undefined): { measured: string; met: boolean } | undefined;
 }
 
 export interface TargetResult {
@@ -80,11 +93,25 @@ export interface TargetResult {
   met: boolean;
 }
 
+/** What each row is compared with: the medians of its interleaved reference runs, else its reference row's. */
+function referencesOf(rows: ResultRow[], medians: Map<string, Measurement>): Map<string, Measurement> {
+  const references = new Map<string, Measurement>();
+  for (const row of rows) {
+    const reference = row.referenceRuns?.length ? medianOf(row.referenceRuns) : row.reference ? medians.get(row.reference) : undefined;
+    if (reference) references.set(row.key, reference);
+  }
+  return references;
+}
+
 export function evaluateTargets(targets: Target[], rows: ResultRow[]): TargetResult[] {
   const medians = new Map(rows.map((row) => [row.key, medianOf(row.runs)]));
+  const references = referencesOf(rows, medians);
   const results: TargetResult[] = [];
   for (const target of targets) {
-    const outcome = target.check((key) => medians.get(key));
+    const outcome = target.check(
+      (key) => medians.get(key),
+      (key) => references.get(key),
+    );
     if (outcome) results.push({ row: target.row, description: target.description, ...outcome });
   }
   return results;
@@ -99,13 +126,14 @@ export const formatRatio = (value: number) => (Number.isFinite(value) ? `${value
 /** The markdown table of medians: one line per row, with its ratio and its targets. */
 export function formatTable(rows: ResultRow[], targets: TargetResult[]): string {
   const medians = new Map(rows.map((row) => [row.key, medianOf(row.runs)]));
+  const references = referencesOf(rows, medians);
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | vs | req/s ratio | p99 ratio | target | met |',
-    '|---|--:|--:|--:|--:|--:|---|--:|--:|---|---|',
+    '| scenario | req/s | p50 ms | p99 ms | errors | peak RSS MB | CPU ms/req | vs | req/s ratio | p99 ratio | CPU ratio | target | met |',
+    '|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|---|---|',
   ];
   for (const row of rows) {
     const m = medians.get(row.key) as Measurement;
-    const reference = row.reference ? medians.get(row.reference) : undefined;
+    const reference = references.get(row.key);
     const mine = targets.filter((target) => target.row === row.key);
     const p99 = m.p95Ms !== undefined ? `${formatMs(m.p99Ms)} (p95 ${formatMs(m.p95Ms)})` : formatMs(m.p99Ms);
     lines.push(
@@ -117,9 +145,11 @@ export function formatTable(rows: ResultRow[], targets: TargetResult[]): string 
         ` ${p99} `,
         ` ${m.errors} `,
         ` ${number(m.peakRssMb)} `,
-        ` ${reference ? row.reference : ''} `,
+        ` ${m.cpuMsPerRequest !== undefined ? formatMs(m.cpuMsPerRequest) : '—'} `,
+        ` ${reference ? `${row.reference}${row.referenceRuns?.length ? ', interleaved' : ''}` : ''} `,
         ` ${reference ? formatRatio(ratio(m.requestsPerSecond, reference.requestsPerSecond)) : ''} `,
         ` ${reference ? formatRatio(ratio(m.p99Ms, reference.p99Ms)) : ''} `,
+        ` ${reference && m.cpuMsPerRequest !== undefined && reference.cpuMsPerRequest !== undefined ? formatRatio(ratio(m.cpuMsPerRequest, reference.cpuMsPerRequest)) : ''} `,
         ` ${mine.map((target) => target.description).join('; ')} `,
         ` ${mine.length === 0 ? '' : mine.every((target) => target.met) ? 'yes' : `no (${mine.filter((target) => !target.met).map((target) => target.measured).join('; ')})`} `,
         '',

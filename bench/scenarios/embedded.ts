@@ -1,7 +1,7 @@
 // embedded: token-warm (one client) on the embedded PostgreSQL (PGlite) in a fresh DATA_DIR, the
 // database `npm start` uses when DATABASE_URL is unset. Always one process: the embedded database
 // belongs to one, so --workers does not apply here.
-import { repeat, tokenRequests, type Scenario } from '../lib/context.js';
+import { repeatInterleaved, tokenRequests, type Scenario } from '../lib/context.js';
 import { createClient, createLatchkey, fetchToken } from '../lib/latchkey.js';
 import { measureHttp, runAutocannon } from '../lib/load.js';
 
@@ -19,8 +19,10 @@ export const embedded: Scenario = {
       const load = tokenRequests(server.url, [client], CONNECTIONS);
       await runAutocannon({ ...load, duration: context.options.warmupSeconds });
       const label = `embedded database, one client, ${CONNECTIONS} connections`;
-      const runs = await repeat(context, label, () => measureHttp({ ...load, duration: context.options.seconds }, server.pid));
-      return [{ key: 'embedded/1-client/10c', scenario: 'embedded', label, runs, reference: 'baseline/10c' }];
+      const { runs, referenceRuns } = await repeatInterleaved(context, label, CONNECTIONS, () =>
+        measureHttp({ ...load, duration: context.options.seconds }, server.pid),
+      );
+      return [{ key: 'embedded/1-client/10c', scenario: 'embedded', label, runs, reference: 'baseline/10c', referenceRuns }];
     } finally {
       await latchkey.dispose();
     }

@@ -2,7 +2,7 @@
 // secrets, audit, usage counting, rate limiting with a limit never reached, request logs, metrics),
 // clients already verified once; one client, and 1,000 clients in round robin.
 import { randomBytes } from 'node:crypto';
-import { repeat, tokenRequests, type ScenarioContext, type Scenario } from '../lib/context.js';
+import { repeatInterleaved, tokenRequests, type ScenarioContext, type Scenario } from '../lib/context.js';
 import { createClient, createLatchkey, fetchToken, insertClients, readMetrics, serverNote, type SeededClient } from '../lib/latchkey.js';
 import { measureHttp, runAutocannon } from '../lib/load.js';
 import type { ResultRow } from '../lib/stats.js';
@@ -49,9 +49,11 @@ export const tokenWarm: Scenario = {
           await runAutocannon({ ...load, duration: context.options.warmupSeconds });
           const label = `token-warm, ${name === '1-client' ? 'one client' : `${ROUND_ROBIN_CLIENTS} clients round robin`}, ${connections} connections${workersSuffix(context)}`;
           const before = await readMetrics(server.url);
-          const runs = await repeat(context, label, () => measureHttp({ ...load, duration: context.options.seconds }, server.pid));
+          const { runs, referenceRuns } = await repeatInterleaved(context, label, connections, () =>
+            measureHttp({ ...load, duration: context.options.seconds }, server.pid),
+          );
           const note = await serverNote(server.url, before);
-          rows.push({ key: `token-warm/${name}/${connections}c`, scenario: 'token-warm', label, runs, reference: `baseline/${connections}c`, note });
+          rows.push({ key: `token-warm/${name}/${connections}c`, scenario: 'token-warm', label, runs, reference: `baseline/${connections}c`, referenceRuns, note });
         }
       }
       return rows;

@@ -31,27 +31,30 @@ const nextToken = () => tokens[next++ % tokens.length] as string;
 async function latchkeyVerifier(): Promise<() => Promise<boolean>> {
   const auth = createLatchkeyAuth({ issuer: input.issuer, audience: input.audience, resourceServer: input.resourceServer });
   const handler = auth.authenticate();
-  const response = {
-    statusCode: 200,
+  // What Express hands a middleware: a request and a response (here, only what authenticate()
+  // may call on it). Built cheaply per call, as Express builds its own before any middleware runs.
+  class FakeResponse {
+    statusCode = 200;
+    constructor(private readonly done: (ok: boolean) => void) {}
     status(code: number) {
       this.statusCode = code;
       return this;
-    },
+    }
     set() {
       return this;
-    },
+    }
     vary() {
       return this;
-    },
+    }
     json() {
+      this.done(false);
       return this;
-    },
-  };
+    }
+  }
   return () =>
     new Promise<boolean>((resolve) => {
       const req = { headers: { authorization: `Bearer ${nextToken()}` } } as unknown as Request;
-      const res = { ...response, json: () => resolve(false) } as unknown as Response;
-      handler(req, res, (error?: unknown) => resolve(error === undefined && req.auth !== undefined));
+      handler(req, new FakeResponse(resolve) as unknown as Response, (error?: unknown) => resolve(error === undefined && req.auth !== undefined));
     });
 }
 
