@@ -51,9 +51,27 @@ export async function repeat(context: ScenarioContext, label: string, measure: (
 }
 
 /**
- * Like `repeat`, with a baseline run at the same number of connections right before each run:
- * `referenceRuns` are those baseline runs, the row's ratios are taken against them.
+ * Like `repeat`, with a run of `reference` right before each run: `referenceRuns` are those
+ * runs, and the row's ratios are taken against them, so both sides see the machine as it was at
+ * that moment (its speed drifts by up to 2x within minutes on shared hosts).
  */
+export async function repeatAgainst(
+  context: ScenarioContext,
+  label: string,
+  reference: { label: string; measure: () => Promise<Measurement> },
+  measure: (run: number) => Promise<Measurement>,
+): Promise<{ runs: Measurement[]; referenceRuns: Measurement[] }> {
+  const referenceRuns: Measurement[] = [];
+  const runs = await repeat(context, label, async (run) => {
+    const result = await reference.measure();
+    context.log(`  (${reference.label}, interleaved: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(1)} ms${result.cpuMsPerRequest !== undefined ? `, CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req` : ''})`);
+    referenceRuns.push(result);
+    return measure(run);
+  });
+  return { runs, referenceRuns };
+}
+
+/** `repeatAgainst` the run's baseline server at the same number of connections. */
 export async function repeatInterleaved(
   context: ScenarioContext,
   label: string,
@@ -61,14 +79,12 @@ export async function repeatInterleaved(
   measure: (run: number) => Promise<Measurement>,
 ): Promise<{ runs: Measurement[]; referenceRuns: Measurement[] }> {
   const baseline = await context.baseline();
-  const referenceRuns: Measurement[] = [];
-  const runs = await repeat(context, label, async (run) => {
-    const reference = await baseline.measure(connections, context.options.seconds, context.options.warmupSeconds);
-    context.log(`  (baseline ${connections}c, interleaved: ${Math.round(reference.requestsPerSecond)} req/s, p99 ${reference.p99Ms.toFixed(1)} ms${reference.cpuMsPerRequest !== undefined ? `, CPU ${reference.cpuMsPerRequest.toFixed(2)} ms/req` : ''})`);
-    referenceRuns.push(reference);
-    return measure(run);
-  });
-  return { runs, referenceRuns };
+  return repeatAgainst(
+    context,
+    label,
+    { label: `baseline ${connections}c`, measure: () => baseline.measure(connections, context.options.seconds, context.options.warmupSeconds) },
+    measure,
+  );
 }
 
 /** autocannon options for client-credentials token requests with HTTP Basic. */
