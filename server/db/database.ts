@@ -5,11 +5,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+// The embedded database's modules are loaded when it is opened: a server on PostgreSQL never
+// holds their code (several MB of heap that every full garbage collection would walk past).
+import type { PGlite } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import ClientPgLite from 'knex-pglite';
 import type { Config } from '../../config/index.js';
 import { latestMigration, migrationSource } from '../../migrations/index.js';
 import { forwardSocketNotifications } from './pglite-notifications.js';
@@ -151,16 +152,6 @@ export class EmbeddedDatabaseBusyError extends Error {
   override name = 'EmbeddedDatabaseBusyError';
 }
 
-/** Wraps an open PGlite instance in Knex. */
-export function knexForPglite(pglite: PGlite): Knex {
-  return knexFactory({
-    client: ClientPgLite,
-    dialect: 'postgres',
-    connection: (() => ({ pglite })) as unknown as Knex.StaticConnectionConfig,
-    migrations: { migrationSource },
-  });
-}
-
 /** Holds the pid of the process that owns DATA_DIR's embedded database. */
 const ownerFile = (dataDir: string) => path.join(dataDir, 'owner.pid');
 
@@ -235,6 +226,7 @@ export async function openEmbeddedOwner(dataDir: string, poolMax = 4): Promise<D
   let socketServer: PGLiteSocketServer | undefined;
   try {
     rmSync(socketPath, { force: true }); // a socket file is never live without its owner
+    const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')]);
     pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
     socketServer = new PGLiteSocketServer({ db: pglite, path: socketPath, maxConnections: poolMax + 8 });
     await socketServer.start();

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import knexFactory from 'knex';
-import { knexForPglite, openPostgres, subscribePglite, type Database } from '../../server/db/database.js';
+import { openPostgres, subscribePglite, type Database } from '../../server/db/database.js';
+import { knexForPglite } from '../../server/db/pglite-knex.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 export const onPostgres = TEST_DATABASE_URL !== undefined;
