@@ -2,9 +2,12 @@
 // run, baseline run, ... so that load coming and going on a shared machine falls on both sides
 // alike. The quick loop for optimisation work; `npm run bench` remains the full report.
 //
-//   npm run bench:pair -- [--runs 5] [--seconds 5] [--connections 10] [--workers N] [--node-options '...'] [--profile]
+//   npm run bench:pair -- [--runs 5] [--seconds 5] [--connections 10] [--workers N] [--node-options '...'] [--node-args '...'] [--env K=V ...] [--profile]
 //
 // --node-options: NODE_OPTIONS for the Latchkey server only (V8 heap settings, for instance).
+// --node-args: node options on the Latchkey server's command line after npm start's own, so they
+//   override them; for V8 flags NODE_OPTIONS refuses (--node-args=--heap-growing-percent=200).
+// --env: a setting for the Latchkey server only (LOG_LEVEL=warn, for instance), repeatable.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +28,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     workers: { type: 'string' },
     'node-options': { type: 'string' },
+    'node-args': { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -47,9 +52,17 @@ const latchkey = await createLatchkey({
   embedded: false,
   logDir,
   name: 'latchkey',
+  nodeOptions: values['node-args']?.split(' ').filter(Boolean),
   env: {
     ...(values.workers ? { WORKERS: values.workers } : {}),
     ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+    ...Object.fromEntries(
+      values.env.map((setting) => {
+        const equals = setting.indexOf('=');
+        if (equals < 1) throw new Error(`--env takes NAME=value, not ${setting}`);
+        return [setting.slice(0, equals), setting.slice(equals + 1)];
+      }),
+    ),
   },
 });
 try {

@@ -62,7 +62,14 @@ export interface LatchkeyTarget {
  * database in a new DATA_DIR. Default configuration except: no rate limit reached, no limit on
  * credentials per organization, NODE_ENV=production, /metrics enabled; `env` adds or overrides.
  */
-export async function createLatchkey(options: { embedded: boolean; logDir: string; name: string; env?: Record<string, string> }): Promise<LatchkeyTarget> {
+export async function createLatchkey(options: {
+  embedded: boolean;
+  logDir: string;
+  name: string;
+  env?: Record<string, string>;
+  /** Node options after npm start's (V8 flags NODE_OPTIONS does not accept). */
+  nodeOptions?: string[];
+}): Promise<LatchkeyTarget> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lkb-'));
   const database = options.embedded ? undefined : await createBenchDatabase();
@@ -110,6 +117,7 @@ export async function createLatchkey(options: { embedded: boolean; logDir: strin
         env,
         port,
         logFile: path.join(options.logDir, `${options.name}.log`),
+        nodeOptions: options.nodeOptions,
       });
       return server;
     },

@@ -57,10 +57,13 @@ export function serverNodeOptions(): string[] {
   return words.slice(1, words.indexOf('--import'));
 }
 
-/** The command line of a TypeScript entry of the project: its compiled .js, or tsx on the source. */
-export function nodeArguments(entry: string): string[] {
+/**
+ * The command line of a TypeScript entry of the project: its compiled .js, or tsx on the source.
+ * `extra` node options come after the server's own (for V8 flags, the last one given wins).
+ */
+export function nodeArguments(entry: string, extra: string[] = []): string[] {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const options = entry === 'server/main.ts' ? serverNodeOptions() : [];
+  const options = [...(entry === 'server/main.ts' ? serverNodeOptions() : []), ...extra];
   return fromSource
     ? [...profile, ...options, '--import', 'tsx', path.resolve(projectRoot, entry)]
     : [...profile, ...options, path.join(COMPILED_DIR, entry.replace(/\.ts$/, '.js'))];
@@ -76,13 +79,15 @@ export async function startChild(options: {
   port: number;
   logFile: string;
   readyPath?: string;
+  /** Node options after the entry's own (see nodeArguments). */
+  nodeOptions?: string[];
   timeoutMs?: number;
 }): Promise<ChildServer> {
-  const { entry, env, port, logFile, readyPath = '/readyz', timeoutMs = 60_000 } = options;
+  const { entry, env, port, logFile, readyPath = '/readyz', timeoutMs = 60_000, nodeOptions = [] } = options;
   const out = openSync(logFile, 'w');
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, nodeArguments(entry), {
+    child = spawn(process.execPath, nodeArguments(entry, nodeOptions), {
       cwd: projectRoot,
       env: childEnv(env),
       stdio: ['ignore', out, out],
