@@ -1,8 +1,8 @@
 // Per-credential rate limits: authenticated requests per minute, counted where the throttling
 // counters live (this process, or Redis with REDIS_URL). Only requests that authenticated count,
 // so nobody can spend a client's allowance by sending its client_id with wrong secrets.
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { CounterStore } from './counters.js';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import type { Counter, CounterStore } from './counters.js';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -14,7 +14,7 @@ export interface RateLimitResult {
 
 export function createRateLimits(counters: CounterStore) {
   // One limiter per distinct limit value: a client whose limit changes starts a fresh window.
-  const limiters = new Map<number, RateLimiterAbstract>();
+  const limiters = new Map<number, Counter>();
   const limiterFor = (perMinute: number) => {
     let limiter = limiters.get(perMinute);
     if (!limiter) {
