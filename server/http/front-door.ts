@@ -2,7 +2,8 @@
 // blocked (too many failed secrets), whose secret is not one that verified recently, is refused
 // here with the same 429 the Express route would send — without routing, middleware, request
 // logging or a counter round trip. A flood of wrong secrets then costs a map lookup and an HMAC
-// per request, and the CPU stays with the honest clients. Anything else goes on to Express.
+// per request, and the CPU stays with the honest clients. Anything else goes on to the token
+// endpoint's own path (token-route.ts), which asks the counters, then to Express.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../metrics.js';
