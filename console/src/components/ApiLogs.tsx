@@ -2,10 +2,11 @@
 // event, status, credential), pages of 25 and the CSV export of everything that matches. For the
 // whole organization, or for one credential.
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api';
+import { api } from '../api';
 import { formatInstant } from '../format';
 import { usageHrefOf, type CredentialRef } from '../router';
-import type { ApiLogEntry, ApiLogEvent, ApiLogPage } from '../types';
+import type { ApiLogEntry, ApiLogEvent } from '../types';
+import { Pager, rangeError, useCursorPages } from './paging';
 import { AppLink, Field, Loading, Notice } from './ui';
 
 export const API_LOG_EVENTS: readonly ApiLogEvent[] = ['token.issued', 'token.refused', 'introspection.active', 'introspection.inactive', 'introspection.refused'];
@@ -41,10 +42,6 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
   const headingId = useId();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const [page, setPage] = useState<ApiLogPage | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
   const [credentials, setCredentials] = useState<Option[]>([]);
 
   useEffect(() => {
@@ -57,40 +54,28 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
     });
   }, [orgId, credential]);
 
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
+  const fetchPage = useCallback(
+    (cursor: string | null) => {
       const query = queryOf(applied, credential);
       query.set('limit', String(PAGE_SIZE));
       if (cursor) query.set('cursor', cursor);
-      setPage(await api.apiLogs(orgId, query));
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof ApiError ? { field: failure.field, text: failure.description } : { field: null, text: String(failure) });
-      setPage(null);
-    } finally {
-      setLoading(false);
-    }
-  }, [orgId, applied, cursor, credential]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+      return api.apiLogs(orgId, query);
+    },
+    [orgId, applied, credential],
+  );
+  const paging = useCursorPages(fetchPage);
+  const { page, loading, error } = paging;
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    if (draft.from && draft.to && new Date(draft.from) >= new Date(draft.to)) {
-      setError({ field: 'from', text: 'from: must be before to' });
-      return;
-    }
-    setApplied(draft);
-    setCursors([null]);
+    const invalid = rangeError(draft.from, draft.to);
+    if (invalid) return paging.setError(invalid);
+    // A new object even when the filters are the same: applying them again reads page 1 anew.
+    setApplied({ ...draft });
   };
   const reset = () => {
     setDraft(EMPTY);
-    setApplied(EMPTY);
-    setCursors([null]);
+    setApplied({ ...EMPTY });
   };
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setDraft({ ...draft, [key]: event.target.value });
   const fieldError = (field: string) => (error && error.field === field ? error.text : null);
@@ -159,7 +144,7 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
       {error && !fieldErrors.includes(error.field ?? '') && (
         <Notice kind="error">
           Could not load the API logs: {error.text}{' '}
-          <button type="button" className="link-button" onClick={() => void load()}>
+          <button type="button" className="link-button" onClick={paging.reload}>
             Try again
           </button>
         </Notice>
@@ -194,20 +179,7 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="API log pages">
-            <button type="button" className="button secondary" disabled={cursors.length === 1 || loading} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span>Page {cursors.length}</span>
-            <button
-              type="button"
-              className="button secondary"
-              disabled={!page.next_cursor || loading}
-              onClick={() => page.next_cursor && setCursors([...cursors, page.next_cursor])}
-            >
-              Older →
-            </button>
-          </nav>
+          <Pager label="API log pages" paging={paging} />
         </>
       ) : null}
     </section>

@@ -1,9 +1,10 @@
 // The audit log: filters (time range, action, actor, credential), pages of 25 newest first, and
 // the CSV export of everything that matches.
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api';
+import { api } from '../api';
 import { formatDate } from '../format';
-import type { AuditEvent, AuditPage as Page } from '../types';
+import type { AuditEvent } from '../types';
+import { Pager, rangeError, useCursorPages } from '../components/paging';
 import { Field, Loading, Notice } from '../components/ui';
 
 export const AUDIT_ACTIONS = [
@@ -55,10 +56,6 @@ interface Option {
 export function AuditPage({ orgId }: { orgId: string }) {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
-  const [cursors, setCursors] = useState<Array<string | null>>([null]);
-  const [page, setPage] = useState<Page | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
   const [actors, setActors] = useState<Option[]>([]);
   const [credentials, setCredentials] = useState<Option[]>([]);
 
@@ -74,40 +71,28 @@ export function AuditPage({ orgId }: { orgId: string }) {
     });
   }, [orgId]);
 
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
+  const fetchPage = useCallback(
+    (cursor: string | null) => {
       const query = queryOf(applied);
       query.set('limit', String(PAGE_SIZE));
       if (cursor) query.set('cursor', cursor);
-      setPage(await api.auditEvents(orgId, query));
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof ApiError ? { field: failure.field, text: failure.description } : { field: null, text: String(failure) });
-      setPage(null);
-    } finally {
-      setLoading(false);
-    }
-  }, [orgId, applied, cursor]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
+      return api.auditEvents(orgId, query);
+    },
+    [orgId, applied],
+  );
+  const paging = useCursorPages(fetchPage);
+  const { page, loading, error } = paging;
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    if (draft.from && draft.to && new Date(draft.from) >= new Date(draft.to)) {
-      setError({ field: 'from', text: 'from: must be before to' });
-      return;
-    }
-    setApplied(draft);
-    setCursors([null]);
+    const invalid = rangeError(draft.from, draft.to);
+    if (invalid) return paging.setError(invalid);
+    // A new object even when the filters are the same: applying them again reads page 1 anew.
+    setApplied({ ...draft });
   };
   const reset = () => {
     setDraft(EMPTY);
-    setApplied(EMPTY);
-    setCursors([null]);
+    setApplied({ ...EMPTY });
   };
   const set = (key: keyof Filters) => (event: { target: { value: string } }) => setDraft({ ...draft, [key]: event.target.value });
   const fieldError = (field: string) => (error && error.field === field ? error.text : null);
@@ -202,20 +187,7 @@ export function AuditPage({ orgId }: { orgId: string }) {
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="Audit log pages">
-            <button type="button" className="button secondary" disabled={cursors.length === 1 || loading} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span>Page {cursors.length}</span>
-            <button
-              type="button"
-              className="button secondary"
-              disabled={!page.next_cursor || loading}
-              onClick={() => page.next_cursor && setCursors([...cursors, page.next_cursor])}
-            >
-              Older →
-            </button>
-          </nav>
+          <Pager label="Audit log pages" paging={paging} />
         </>
       ) : null}
     </div>
