@@ -19,8 +19,9 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnServer(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...tsxArgs, path.join(projectRoot, 'server/main.ts')], {
+/** `nodeArgs` go after tsx's (another --import, for instance). */
+export async function spawnServer(env: Record<string, string>, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...tsxArgs, ...nodeArgs, path.join(projectRoot, 'server/main.ts')], {
     cwd: projectRoot,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
