@@ -19,6 +19,7 @@ import { createClient, createLatchkey, fetchToken } from './lib/latchkey.js';
 import { measureHttp, runAutocannon } from './lib/load.js';
 import { startBaseline } from './lib/baseline-server.js';
 import { profileInto, stopAllChildren } from './lib/processes.js';
+import { nodeArgs, serverEnv } from './lib/server-settings.js';
 import { median, type Measurement } from './lib/stats.js';
 
 const { values } = parseArgs({
@@ -36,6 +37,9 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
+// Read before anything starts, so that a malformed --env stops the run at once.
+const serverSettings = serverEnv({ workers: values.workers, nodeOptions: values['node-options'], env: values.env });
+const serverNodeArgs = nodeArgs(values['node-args']);
 
 process.stderr.write('compiling server/ and bench/ (tsc -p bench/tsconfig.build.json)\n');
 execFileSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.build.json'], { cwd: projectRoot, stdio: 'inherit' });
@@ -52,18 +56,8 @@ const latchkey = await createLatchkey({
   embedded: false,
   logDir,
   name: 'latchkey',
-  nodeOptions: values['node-args']?.split(' ').filter(Boolean),
-  env: {
-    ...(values.workers ? { WORKERS: values.workers } : {}),
-    ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
-    ...Object.fromEntries(
-      values.env.map((setting) => {
-        const equals = setting.indexOf('=');
-        if (equals < 1) throw new Error(`--env takes NAME=value, not ${setting}`);
-        return [setting.slice(0, equals), setting.slice(equals + 1)];
-      }),
-    ),
-  },
+  nodeOptions: serverNodeArgs,
+  env: serverSettings,
 });
 try {
   const client = await latchkey.seed((services) => createClient(services));
