@@ -21,14 +21,14 @@ interface Filters {
 }
 const EMPTY: Filters = { from: '', to: '', event: '', status: '', credential: '' };
 
-function queryOf(filters: Filters, credential: CredentialRef | undefined): URLSearchParams {
+function queryOf(filters: Filters, credentialId: string | undefined): URLSearchParams {
   const query = new URLSearchParams();
   if (filters.from) query.set('from', new Date(filters.from).toISOString());
   if (filters.to) query.set('to', new Date(filters.to).toISOString());
   if (filters.event) query.set('event', filters.event);
   if (filters.status.trim()) query.set('status', filters.status.replace(/\s+/g, ''));
   // An API client's id names it as well as its client_id does.
-  const about = credential?.id ?? filters.credential;
+  const about = credentialId ?? filters.credential;
   if (about) query.set('credential', about);
   return query;
 }
@@ -54,14 +54,16 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
     });
   }, [orgId, credential]);
 
+  const credentialId = credential?.id;
   const fetchPage = useCallback(
     (cursor: string | null) => {
-      const query = queryOf(applied, credential);
+      const query = queryOf(applied, credentialId);
       query.set('limit', String(PAGE_SIZE));
       if (cursor) query.set('cursor', cursor);
       return api.apiLogs(orgId, query);
     },
-    [orgId, applied, credential],
+    // The credential's id, not its object: a parent's re-render must not start over at page 1.
+    [orgId, applied, credentialId],
   );
   const paging = useCursorPages(fetchPage);
   const { page, loading, error } = paging;
@@ -85,7 +87,7 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
     <section className="api-logs" aria-labelledby={headingId}>
       <div className="usage-header">
         <h2 id={headingId}>API logs</h2>
-        <a className="button secondary small" href={api.apiLogsCsvUrl(orgId, queryOf(applied, credential))} download>
+        <a className="button secondary small" href={api.apiLogsCsvUrl(orgId, queryOf(applied, credentialId))} download>
           Download CSV
         </a>
       </div>
