@@ -6,7 +6,8 @@ import { api } from '../api';
 import { formatInstant } from '../format';
 import { usageHrefOf, type CredentialRef } from '../router';
 import type { ApiLogEntry, ApiLogEvent } from '../types';
-import { Pager, rangeError, useCursorPages } from './paging';
+import { credentialOptions, rangeError, type Option } from './filters';
+import { Pager, useCursorPages } from './paging';
 import { AppLink, Field, Loading, Notice } from './ui';
 
 export const API_LOG_EVENTS: readonly ApiLogEvent[] = ['token.issued', 'token.refused', 'introspection.active', 'introspection.inactive', 'introspection.refused'];
@@ -33,11 +34,6 @@ function queryOf(filters: Filters, credentialId: string | undefined): URLSearchP
   return query;
 }
 
-interface Option {
-  value: string;
-  label: string;
-}
-
 export function ApiLogs({ orgId, credential }: { orgId: string; credential?: CredentialRef }) {
   const headingId = useId();
   const [draft, setDraft] = useState<Filters>(EMPTY);
@@ -46,12 +42,7 @@ export function ApiLogs({ orgId, credential }: { orgId: string; credential?: Cre
 
   useEffect(() => {
     if (credential) return;
-    void Promise.allSettled([api.clients(orgId), api.tokens(orgId)]).then(([clients, tokens]) => {
-      setCredentials([
-        ...(clients.status === 'fulfilled' ? clients.value.map((c) => ({ value: c.id, label: `${c.name} (API client)` })) : []),
-        ...(tokens.status === 'fulfilled' ? tokens.value.map((t) => ({ value: t.id, label: `${t.name} (restricted token)` })) : []),
-      ]);
-    });
+    void Promise.allSettled([api.clients(orgId), api.tokens(orgId)]).then(([clients, tokens]) => setCredentials(credentialOptions(clients, tokens)));
   }, [orgId, credential]);
 
   const credentialId = credential?.id;

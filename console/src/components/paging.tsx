@@ -104,8 +104,3 @@ export function Pager({ label, paging }: { label: string; paging: CursorPages<Cu
     </nav>
   );
 }
-
-/** The check both filter forms make before asking: a time range must end after it starts. */
-export function rangeError(from: string, to: string): PagingError | null {
-  return from && to && new Date(from) >= new Date(to) ? { field: 'from', text: 'from: must be before to' } : null;
-}

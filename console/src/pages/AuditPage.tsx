@@ -4,7 +4,8 @@ import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { formatDate } from '../format';
 import type { AuditEvent } from '../types';
-import { Pager, rangeError, useCursorPages } from '../components/paging';
+import { credentialOptions, rangeError, type Option } from '../components/filters';
+import { Pager, useCursorPages } from '../components/paging';
 import { Field, Loading, Notice } from '../components/ui';
 
 export const AUDIT_ACTIONS = [
@@ -48,11 +49,6 @@ function queryOf(filters: Filters): URLSearchParams {
   return query;
 }
 
-interface Option {
-  value: string;
-  label: string;
-}
-
 export function AuditPage({ orgId }: { orgId: string }) {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
@@ -64,10 +60,7 @@ export function AuditPage({ orgId }: { orgId: string }) {
       const people = members.status === 'fulfilled' ? members.value.map((m) => ({ value: m.user_id, label: m.email })) : [];
       const machines = clients.status === 'fulfilled' ? clients.value.map((c) => ({ value: c.client_id, label: `${c.name} (API client)` })) : [];
       setActors([...people, ...machines]);
-      setCredentials([
-        ...(clients.status === 'fulfilled' ? clients.value.map((c) => ({ value: c.id, label: `${c.name} (API client)` })) : []),
-        ...(tokens.status === 'fulfilled' ? tokens.value.map((t) => ({ value: t.id, label: `${t.name} (restricted token)` })) : []),
-      ]);
+      setCredentials(credentialOptions(clients, tokens));
     });
   }, [orgId]);
 
